@@ -1,0 +1,188 @@
+"""HumanEval-X dataset: locate, download + verify, load, validate, apply errata.
+
+Source order: explicit ``data_dir`` argument, then ``$HUMANEVAL_X_DATA``, then the
+user cache (filled by downloading the pinned upstream files and checking sha256).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from .errors import DatasetError
+from .languages import LANGUAGES, Language, get_language
+from .paths import DATA_DIR, user_cache_dir
+
+PROBLEMS_PER_LANGUAGE = 164
+COMMON_KEYS = ("task_id", "prompt", "declaration", "canonical_solution", "test", "example_test")
+VARIANTS = ("errata-v1", "original")
+DEFAULT_VARIANT = "errata-v1"
+DATA_ENV = "HUMANEVAL_X_DATA"
+
+
+@dataclass(frozen=True)
+class Problem:
+    task_id: str
+    language: str  # key into LANGUAGES
+    prompt: str
+    declaration: str
+    canonical_solution: str
+    test: str
+    example_test: str
+    extra: Dict[str, str] = field(default_factory=dict)  # Go: import, docstring, test_setup; Java: text
+
+    @property
+    def number(self) -> int:
+        return int(self.task_id.split("/")[1])
+
+
+def load_manifest() -> dict:
+    with open(DATA_DIR / "manifest.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resolve_data_dir(data_dir: Optional[str] = None, download: bool = True) -> Path:
+    """Directory holding the five humaneval_<lang>.jsonl.gz files."""
+    if data_dir:
+        path = Path(data_dir)
+        if not path.is_dir():
+            raise DatasetError(f"--data-dir {data_dir!r} is not a directory")
+        return path
+    if os.environ.get(DATA_ENV):
+        path = Path(os.environ[DATA_ENV])
+        if not path.is_dir():
+            raise DatasetError(f"${DATA_ENV}={path} is not a directory")
+        return path
+    manifest = load_manifest()
+    cache = user_cache_dir() / "data" / manifest["upstream_commit"]
+    missing = [e for e in manifest["files"].values() if not (cache / e["file"]).exists()]
+    if missing and download:
+        download_dataset(cache, manifest)
+    return cache
+
+
+def download_dataset(target: Path, manifest: Optional[dict] = None) -> None:
+    """Download the pinned upstream files into ``target`` and verify their sha256."""
+    manifest = manifest or load_manifest()
+    target.mkdir(parents=True, exist_ok=True)
+    for lang, entry in manifest["files"].items():
+        dest = target / entry["file"]
+        if dest.exists() and sha256_file(dest) == entry["sha256"]:
+            continue
+        url = manifest["url_pattern"].format(commit=manifest["upstream_commit"], lang=lang)
+        fd, tmp = tempfile.mkstemp(dir=target, suffix=".part")
+        os.close(fd)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as out:
+                shutil.copyfileobj(resp, out)
+        except OSError as exc:
+            os.unlink(tmp)
+            raise DatasetError(f"cannot download {url}: {exc}. Pass --data-dir or set ${DATA_ENV} "
+                               "to a folder with the HumanEval-X files.") from exc
+        digest = sha256_file(Path(tmp))
+        if digest != entry["sha256"]:
+            os.unlink(tmp)
+            raise DatasetError(f"{url}: sha256 {digest} does not match the pinned {entry['sha256']}")
+        os.replace(tmp, dest)
+
+
+def verify_data_dir(path: Path) -> Dict[str, str]:
+    """{language: 'ok' | 'modified' | 'missing'} against the pinned checksums."""
+    out = {}
+    for lang, entry in load_manifest()["files"].items():
+        f = path / entry["file"]
+        out[lang] = "missing" if not f.exists() else ("ok" if sha256_file(f) == entry["sha256"] else "modified")
+    return out
+
+
+def _read_records(path: Path) -> List[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    records = []
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise DatasetError(f"{path}:{lineno}: not JSON ({exc})") from exc
+    except (OSError, EOFError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+    return records
+
+
+def validate_records(lang: Language, records: List[dict], source: str) -> None:
+    required = COMMON_KEYS + lang.extra_keys
+    if len(records) != PROBLEMS_PER_LANGUAGE:
+        raise DatasetError(f"{source}: {len(records)} records, expected {PROBLEMS_PER_LANGUAGE}")
+    for i, rec in enumerate(records):
+        missing = [k for k in required if not isinstance(rec.get(k), str)]
+        if missing:
+            raise DatasetError(f"{source}: record {i} lacks string field(s) {missing}")
+        if rec["task_id"] != f"{lang.task_prefix}/{i}":
+            raise DatasetError(f"{source}: record {i} has task_id {rec['task_id']!r}, "
+                               f"expected {lang.task_prefix}/{i}")
+
+
+def load_errata() -> dict:
+    with open(DATA_DIR / "errata.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def apply_errata(records: Dict[str, dict], errata: dict) -> List[str]:
+    """Patch ``records`` (task_id -> record) in place; returns the patched task ids."""
+    patched = []
+    for p in errata["patches"]:
+        rec = records.get(p["task_id"])
+        if rec is None:
+            continue  # language not loaded
+        text = rec[p["field"]]
+        if text.count(p["find"]) != 1:
+            raise DatasetError(f"errata {errata['variant']}: the text to fix in {p['task_id']}.{p['field']} "
+                               "is not found exactly once; the data differs from the pinned upstream files")
+        rec[p["field"]] = text.replace(p["find"], p["replace"])
+        patched.append(p["task_id"])
+    return patched
+
+
+def load_problems(languages: Optional[Iterable[str]] = None, data_dir: Optional[str] = None,
+                  variant: str = DEFAULT_VARIANT) -> Dict[str, Problem]:
+    """task_id -> Problem for the requested languages (default: all five)."""
+    if variant not in VARIANTS:
+        raise DatasetError(f"unknown dataset variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    langs = [get_language(l) for l in (languages or LANGUAGES)]
+    root = resolve_data_dir(data_dir)
+    raw: Dict[str, dict] = {}
+    for lang in langs:
+        path = root / lang.data_file
+        if not path.exists():
+            raise DatasetError(f"{path} not found (data folder {root})")
+        records = _read_records(path)
+        validate_records(lang, records, str(path))
+        for rec in records:
+            raw[rec["task_id"]] = dict(rec, _language=lang.name)
+    if variant != "original":
+        apply_errata(raw, load_errata())
+    problems = {}
+    for tid, rec in raw.items():
+        lang = get_language(rec["_language"])
+        problems[tid] = Problem(
+            task_id=tid, language=lang.name,
+            **{k: rec[k] for k in COMMON_KEYS if k != "task_id"},
+            extra={k: rec[k] for k in lang.extra_keys})
+    return problems

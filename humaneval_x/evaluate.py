@@ -1,0 +1,124 @@
+"""evaluate-samples: samples file -> results.jsonl + summary.json in an output folder (resumable)."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from .dataset import DEFAULT_VARIANT, Problem, load_problems
+from .errors import HarnessError
+from .execute import Executor, Job, Timeouts, default_workers, docker_factory, make_job
+from .jsonl import JsonlAppender, read_jsonl
+from .languages import language_of_task
+from .metrics import DEFAULT_KS
+from .samples import Sample, load_samples, sample_key
+from .summary import format_table, summarize
+
+RESULTS_FILE = "results.jsonl"
+SUMMARY_FILE = "summary.json"
+RUN_FILE = "run.json"
+
+
+def default_output_dir(samples_path) -> Path:
+    p = Path(samples_path)
+    name = p.name
+    for ext in (".gz", ".jsonl", ".json"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+    return p.with_name(name + ".eval")
+
+
+def load_results(path: Path) -> Dict[tuple, dict]:
+    """Stored verdicts by sample key (harness errors are not kept: they are retried)."""
+    if not path.exists():
+        return {}
+    out = {}
+    for _, rec in read_jsonl(path, strict=False):
+        key = sample_key(rec["task_id"], rec["sample_index"], rec.get("source_language"))
+        if rec.get("status") != "harness_error":
+            out[key] = rec
+        else:
+            out.pop(key, None)
+    return out
+
+
+def check_run_identity(out_dir: Path, identity: dict) -> None:
+    """Refuse to mix results of a different dataset variant or cleaning into one folder."""
+    path = out_dir / RUN_FILE
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = {k: (old.get(k), v) for k, v in identity.items() if old.get(k) != v}
+        if diff:
+            raise HarnessError(f"{out_dir} holds results of a different run ({diff}); use another --output-dir")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(identity, indent=2) + "\n")
+
+
+def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Path, *, clean: bool,
+                executor: Executor, ks=DEFAULT_KS, meta: Optional[dict] = None, show_progress: bool = True,
+                log=print) -> dict:
+    """Execute what is missing from ``out_dir``, then write and return the summary."""
+    from tqdm import tqdm
+
+    for s in samples:
+        if s.task_id not in problems:
+            raise HarnessError(f"sample for {s.task_id}: no such problem in the loaded data")
+    results_path = out_dir / RESULTS_FILE
+    done = load_results(results_path)
+    wanted = {s.key for s in samples}
+    todo = [s for s in samples if s.key not in done]
+    if done:
+        log(f"resuming: {len(wanted & done.keys())} samples already evaluated, {len(todo)} to go")
+    jobs: List[Job] = [make_job(s, problems[s.task_id], clean=clean) for s in todo]
+    t0 = time.monotonic()
+    seconds = {}
+    if jobs:
+        with JsonlAppender(results_path) as out, tqdm(total=len(jobs), desc="executing", unit="sample",
+                                                       disable=not show_progress) as bar:
+            def store(rec):
+                out.write(rec)
+                done[sample_key(rec["task_id"], rec["sample_index"], rec.get("source_language"))] = rec
+            seconds = executor.run(jobs, store, progress=bar)
+    records = sorted((done[k] for k in wanted if k in done),
+                     key=lambda r: (language_of_task(r["task_id"]).name, r.get("source_language") or "",
+                                    int(r["task_id"].split("/")[1]), r["sample_index"]))
+    meta = dict(meta or {})
+    meta.update({"executed_now": len(jobs), "execution_seconds": round(time.monotonic() - t0, 2),
+                 "seconds_per_language": {k: round(v, 2) for k, v in seconds.items()},
+                 "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements})
+    summary = summarize(records, ks, meta)
+    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,
+                     clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
+                     timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=True, log=print) -> dict:
+    samples = load_samples(samples_path)
+    langs = sorted({language_of_task(s.task_id).name for s in samples}
+                   | {s.source_language for s in samples if s.source_language})
+    problems = load_problems(langs, data_dir=data_dir, variant=variant)
+    out_dir = Path(output_dir) if output_dir else default_output_dir(samples_path)
+    check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})
+    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
+    meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean,
+            "tool_versions": tool_versions()}
+    summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks, meta=meta,
+                          show_progress=show_progress, log=log)
+    log(format_table(summary))
+    log(f"results: {out_dir / RESULTS_FILE}\nsummary: {out_dir / SUMMARY_FILE}")
+    return summary
+
+
+def tool_versions() -> dict:
+    import platform
+    out = {"python": platform.python_version()}
+    try:
+        import docker
+        out["docker_sdk"] = docker.__version__
+        out["docker_engine"] = docker.from_env().version().get("Version")
+    except Exception:
+        pass
+    return out

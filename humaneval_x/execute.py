@@ -1,0 +1,147 @@
+"""Execution stage: samples -> assembled programs -> sandboxes -> per-sample results.
+
+Each distinct program runs once per run (identical completions are common at
+n=200); results stream to the caller as they complete so they can be stored
+at once, and a run resumes by skipping what is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional
+
+from .assembly import sentinel_for
+from .dataset import Problem
+from .languages import LANGUAGES, Language, language_of_task
+from .samples import Sample
+from .sandbox.base import SandboxLimits
+from .sandbox.pool import SandboxPool
+
+OUTPUT_CAP = 4096
+
+
+@dataclass
+class Job:
+    sample: Sample
+    language: str
+    cleaned: str
+    program: str
+    sentinel: str
+
+    @property
+    def program_hash(self) -> str:
+        return hashlib.sha256(f"{self.language}\0{self.program}".encode()).hexdigest()
+
+
+def head_for(problem: Problem, source_language: Optional[str]) -> str:
+    """The text the completion continues: the prompt, or (translation) the target's declaration."""
+    return problem.declaration if source_language else problem.prompt
+
+
+def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
+    lang = LANGUAGES[problem.language]
+    cleaned = lang.clean(sample.generation) if clean else sample.generation
+    sentinel = sentinel_for(sample.task_id, cleaned)
+    program = lang.assemble(problem, head_for(problem, sample.source_language), cleaned, sentinel)
+    return Job(sample, lang.name, cleaned, program, sentinel)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Overrides of the per-language limits (None: the language's own)."""
+    compile_timeout: Optional[float] = None
+    run_cpu: Optional[float] = None
+    run_timeout: Optional[float] = None
+
+
+def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeouts: Timeouts = Timeouts()) -> dict:
+    return {
+        "id": job_id,
+        "files": {lang.source_file: program},
+        "compile": list(lang.compile) if lang.compile else None,
+        "run": list(lang.run),
+        "compile_timeout": timeouts.compile_timeout or lang.compile_timeout,
+        "run_cpu": timeouts.run_cpu or lang.run_cpu,
+        "run_timeout": timeouts.run_timeout or lang.run_timeout,
+        "sentinel": sentinel,
+        "failure_markers": list(lang.failure_markers),
+        "crash_markers": list(lang.crash_markers),
+        "output_cap": OUTPUT_CAP,
+    }
+
+
+def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
+    s = job.sample
+    rec = {
+        "task_id": s.task_id,
+        "sample_index": s.sample_index,
+        "language": job.language,
+        "source_language": s.source_language,
+        "status": outcome.get("status") or "harness_error",
+        "passed": outcome.get("status") == "passed",
+        "stage": outcome.get("stage"),
+        "detail": outcome.get("detail", ""),
+        "program_sha256": job.program_hash,
+        "reused_result": duplicate,
+        "generation": s.generation,
+        "cleaned": job.cleaned,
+    }
+    for stage in ("compile", "run"):
+        info = outcome.get(stage)
+        if info:
+            rec[stage] = {k: info.get(k) for k in ("returncode", "timed_out", "wall_s", "cpu_s", "stdout", "stderr")}
+    return rec
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Executor:
+    """Runs jobs through one sandbox pool per language."""
+
+    def __init__(self, sandbox_factory: Callable[[str], object], workers: Optional[int] = None,
+                 timeouts: Timeouts = Timeouts()):
+        self.sandbox_factory = sandbox_factory  # language name -> Sandbox
+        self.workers = workers or default_workers()
+        self.timeouts = timeouts
+        self.identities: Dict[str, str] = {}
+        self.replacements = 0
+
+    def run(self, jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
+        """Execute ``jobs``; calls ``on_result(record)`` per job as results arrive. Returns seconds per language."""
+        by_lang: Dict[str, Dict[str, List[Job]]] = defaultdict(lambda: defaultdict(list))
+        for job in jobs:
+            by_lang[job.language][job.program_hash].append(job)
+        seconds = {}
+        for lang_name in LANGUAGES:  # fixed order
+            groups = by_lang.get(lang_name)
+            if not groups:
+                continue
+            lang = LANGUAGES[lang_name]
+            t0 = time.monotonic()
+            requests = [make_request(lang, h, group[0].program, group[0].sentinel, self.timeouts)
+                        for h, group in groups.items()]
+            pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(requests)))
+            with pool:
+                self.identities[lang_name] = pool.identity
+                for request, outcome in pool.map(requests):
+                    for i, job in enumerate(groups[request["id"]]):
+                        on_result(result_record(job, outcome, duplicate=i > 0))
+                        if progress is not None:
+                            progress.update(1)
+            self.replacements += pool.replacements
+            seconds[lang_name] = time.monotonic() - t0
+        return seconds
+
+
+def docker_factory(limits: SandboxLimits = SandboxLimits(), client=None):
+    """language -> DockerSandbox on that language's current image."""
+    from .sandbox.docker_sandbox import DockerSandbox
+    from .sandbox.images import image_tag
+
+    tags = {name: image_tag(name) for name in LANGUAGES}
+    return lambda lang: DockerSandbox(lang, tags[lang], limits, client=client)

@@ -1,0 +1,74 @@
+"""JSON-lines files (plain or .gz): tolerant reading of crash-truncated tails, appending."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Iterator, Tuple
+
+from .errors import HarnessError
+
+
+def _open(path, mode="rt"):
+    return gzip.open(path, mode, encoding="utf-8") if str(path).endswith(".gz") else open(path, mode, encoding="utf-8")
+
+
+def read_jsonl(path, strict: bool = True) -> Iterator[Tuple[int, dict]]:
+    """(line number, record). ``strict=False`` skips a torn last line left by a crash."""
+    path = Path(path)
+    if not path.exists():
+        raise HarnessError(f"{path}: no such file")
+    try:
+        with _open(path) as f:
+            lines = f.readlines()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read {path}: {exc}") from exc
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if not strict and i == len(lines):
+                return  # torn final line: the record was never completely written
+            raise HarnessError(f"{path}:{i}: not a JSON object ({exc.msg})") from exc
+        if not isinstance(rec, dict):
+            raise HarnessError(f"{path}:{i}: expected a JSON object, got {type(rec).__name__}")
+        yield i, rec
+
+
+class JsonlAppender:
+    """Appends records and flushes each one, so a crash loses at most the record being written."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._repair_tail()
+        self._f = open(self.path, "a", encoding="utf-8")
+
+    def _repair_tail(self):
+        """Drop a torn last line (no newline) so that appends start on a fresh line."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb+") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) == b"\n":
+                return
+            f.seek(0)
+            data = f.read()
+            f.seek(data.rfind(b"\n") + 1)
+            f.truncate()
+
+    def write(self, record: dict) -> None:
+        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._f.flush()
+
+    def close(self):
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,93 @@
+"""One description per language; every stage of the pipeline looks things up here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Tuple
+
+from . import assembly, cleaning
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str                       # canonical key: python, cpp, java, js, go
+    display: str                    # name used in prompts and tables (the paper's)
+    task_prefix: str                # task_id prefix in the data: Python, CPP, Java, JavaScript, Go
+    data_file: str                  # humaneval_<name>.jsonl.gz
+    extra_keys: Tuple[str, ...]     # record fields beyond the common ones
+    tag_line: str                   # optional first prompt line of the original harness
+    source_file: str                # file the assembled program is written to
+    compile: Optional[Tuple[str, ...]]  # compile command (None: interpreted)
+    run: Tuple[str, ...]            # run command
+    assemble: Callable              # (problem, head, completion, sentinel) -> program text
+    stop: Callable                  # completion -> cut index or None (checked while generating)
+    clean: Callable                 # raw completion -> cleaned completion
+    failure_markers: Tuple[str, ...]  # output that means "a test assertion failed"
+    crash_markers: Tuple[str, ...] = ()  # output that means "crashed" even if a marker above appears
+    compile_timeout: float = 60.0   # wall seconds for compilation
+    run_cpu: float = 10.0           # CPU seconds for the run (the verdict limit; load-independent)
+    run_timeout: float = 30.0       # wall seconds for the run (catches sleeping/blocked programs)
+    aliases: Tuple[str, ...] = ()
+
+
+LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
+    Language(
+        name="python", display="Python", task_prefix="Python", data_file="humaneval_python.jsonl.gz",
+        extra_keys=(), tag_line="# language: Python", source_file="main.py",
+        compile=None, run=("python3", "main.py"),
+        assemble=assembly.assemble_python, stop=cleaning.python_stop, clean=cleaning.python_clean,
+        failure_markers=("AssertionError",), aliases=("py", "python3")),
+    Language(
+        name="cpp", display="C++", task_prefix="CPP", data_file="humaneval_cpp.jsonl.gz",
+        extra_keys=(), tag_line="// language: C++", source_file="main.cpp",
+        compile=("g++", "-std=c++11", "-o", "main", "main.cpp", "-lcrypto"), run=("./main",),
+        assemble=assembly.assemble_cpp, stop=cleaning.cpp_stop, clean=cleaning.cpp_clean,
+        failure_markers=("Assertion `",), aliases=("c++", "cxx")),
+    Language(
+        name="java", display="Java", task_prefix="Java", data_file="humaneval_java.jsonl.gz",
+        extra_keys=("text",), tag_line="// language: Java", source_file="Main.java",
+        compile=("javac", "-J-Xshare:auto", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",
+                 "-encoding", "UTF-8", "Main.java"),
+        run=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".",
+             assembly.JAVA_ENTRY_CLASS),
+        assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
+        failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0),
+    Language(
+        name="js", display="JavaScript", task_prefix="JavaScript", data_file="humaneval_js.jsonl.gz",
+        extra_keys=(), tag_line="// language: JavaScript", source_file="main.js",
+        compile=None, run=("node", "main.js"),
+        assemble=assembly.assemble_js, stop=cleaning.js_stop, clean=cleaning.js_clean,
+        failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node")),
+    Language(
+        name="go", display="Go", task_prefix="Go", data_file="humaneval_go.jsonl.gz",
+        extra_keys=("import", "docstring", "test_setup"), tag_line="// language: Go",
+        source_file="main_test.go",
+        compile=("go", "test", "-c", "-o", "main.test", "."), run=("./main.test", "-test.count=1"),
+        assemble=assembly.assemble_go, stop=cleaning.go_stop, clean=cleaning.go_clean,
+        failure_markers=("--- FAIL",), crash_markers=("panic:",), aliases=("golang",)),
+)}
+
+_BY_ALIAS = {k: lang for lang in LANGUAGES.values()
+             for k in (lang.name, lang.display.lower(), lang.task_prefix.lower()) + lang.aliases}
+
+
+def get_language(name: str) -> Language:
+    try:
+        return _BY_ALIAS[name.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown language {name!r}; choose from {', '.join(LANGUAGES)}") from None
+
+
+def language_of_task(task_id: str) -> Language:
+    prefix = task_id.split("/", 1)[0]
+    for lang in LANGUAGES.values():
+        if lang.task_prefix == prefix:
+            return lang
+    raise ValueError(f"task_id {task_id!r} does not name a HumanEval-X language")
+
+
+def parse_languages(spec) -> Tuple[str, ...]:
+    """'python,cpp' / ['python', 'cpp'] / None / 'all' -> canonical names."""
+    if spec is None or spec == "all":
+        return tuple(LANGUAGES)
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    return tuple(dict.fromkeys(get_language(s).name for s in items if str(s).strip()))

@@ -1,0 +1,1 @@
+"""Sandboxes: images, the sandbox interface, the Docker implementation, worker pools."""

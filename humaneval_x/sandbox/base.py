@@ -1,0 +1,52 @@
+"""The sandbox interface: a lifecycle (start, execute many, stop) shared by all implementations.
+
+A request/result pair is the runner protocol (see ``runners/runner.py``). Every
+implementation must pass ``tests/test_sandbox_contract.py``.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
+MODEL_STATUSES = STATUSES[:-1]  # verdicts about the program; harness_error is never one
+
+
+class SandboxDied(Exception):
+    """The sandbox (container or runner) went away while a request was in flight."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    memory: str = "2g"        # memory (and memory+swap) of one worker container
+    pids: int = 512           # processes and threads of one worker container
+    tmpfs: str = "1g"         # size of the writable /tmp of one worker container
+    cpus: float = 0.0         # CPU quota of one worker container (0: no quota)
+
+
+class Sandbox(abc.ABC):
+    language: str
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Start the sandbox; returns once it accepts requests."""
+
+    @abc.abstractmethod
+    def execute(self, request: dict, timeout: float) -> dict:
+        """Run one program; raises SandboxDied if the sandbox is gone or silent past ``timeout``."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Release everything; safe to call twice."""
+
+    @property
+    def identity(self) -> str:
+        """What ran the programs (image id), recorded in summaries."""
+        return type(self).__name__
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,120 @@
+"""self-check: every canonical solution must pass, deliberately wrong programs must not.
+
+Wrong programs per language, each on problem 0 (has_close_elements): a wrong
+answer, an early successful exit (must not pass: the sentinel never prints), a
+crash, a syntax error and an endless loop, with the status each must get.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from typing import Dict, List, Optional, Tuple
+
+from .dataset import DEFAULT_VARIANT, load_problems
+from .execute import Executor, Timeouts, default_workers, docker_factory, make_job
+from .languages import LANGUAGES, parse_languages
+from .samples import Sample
+
+# (name, completion of problem 0, expected status)
+WRONG: Dict[str, List[Tuple[str, str, str]]] = {
+    "python": [
+        ("wrong-answer", "    return False\n", "failed"),
+        ("early-exit", "    import sys\n    sys.exit(0)\n", "failed"),
+        ("crash", "    raise ValueError('boom')\n", "runtime_error"),
+        ("syntax-error", "    return (\n", "runtime_error"),
+        ("endless-loop", "    while True:\n        pass\n", "timeout"),
+    ],
+    "cpp": [
+        ("wrong-answer", "    return false;\n}\n", "failed"),
+        ("early-exit", "    exit(0);\n}\n", "failed"),
+        ("crash", "    throw 1;\n}\n", "runtime_error"),
+        ("syntax-error", "    return (;\n}\n", "compile_error"),
+        ("endless-loop", "    while (true) {}\n}\n", "timeout"),
+    ],
+    "java": [
+        ("wrong-answer", "        return false;\n    }\n}\n", "failed"),
+        ("early-exit", "        System.exit(0);\n        return true;\n    }\n}\n", "failed"),
+        ("crash", "        throw new IllegalStateException(\"boom\");\n    }\n}\n", "runtime_error"),
+        ("syntax-error", "        return (;\n    }\n}\n", "compile_error"),
+        ("endless-loop", "        while (true) {}\n    }\n}\n", "timeout"),
+    ],
+    "js": [
+        ("wrong-answer", "  return false\n}\n", "failed"),
+        ("early-exit", "  process.exit(0)\n}\n", "failed"),
+        ("crash", "  throw new Error('boom')\n}\n", "runtime_error"),
+        ("syntax-error", "  return (;\n}\n", "runtime_error"),
+        ("endless-loop", "  while (true) {}\n}\n", "timeout"),
+        ("prints-but-correct", "  console.log('debug'); console.error('noise')\n"
+                               "  for (let i = 0; i < numbers.length; i++)\n"
+                               "    for (let j = i + 1; j < numbers.length; j++)\n"
+                               "      if (Math.abs(numbers[i] - numbers[j]) < threshold) return true\n"
+                               "  return false\n}\n", "passed"),
+    ],
+    "go": [
+        ("wrong-answer", "    return false\n}\n", "failed"),
+        ("early-exit", "    os.Exit(0)\n    return true\n}\n", "failed"),
+        ("crash", "    panic(\"boom\")\n}\n", "runtime_error"),
+        ("syntax-error", "    return (\n}\n", "compile_error"),
+        ("endless-loop", "    for {\n    }\n}\n", "timeout"),
+    ],
+}
+
+
+def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,
+                   workers: Optional[int] = None, timeouts: Timeouts = Timeouts(), sandbox_factory=None,
+                   include_wrong: bool = True, limit: Optional[int] = None, show_progress=True, log=print) -> dict:
+    from tqdm import tqdm
+
+    langs = parse_languages(languages)
+    problems = load_problems(langs, data_dir=data_dir, variant=variant)
+    jobs, expected = [], {}
+    for tid, p in problems.items():
+        if limit is not None and p.number >= limit:
+            continue
+        # canonical solutions are executed as shipped: no cleaning
+        jobs.append(make_job(Sample(tid, 0, p.canonical_solution), p, clean=False))
+        expected[(tid, 0)] = ("canonical", "passed")
+    if include_wrong:
+        for name in langs:
+            tid = f"{LANGUAGES[name].task_prefix}/0"
+            for i, (label, code, status) in enumerate(WRONG[name], start=1):
+                jobs.append(make_job(Sample(tid, i, code), problems[tid], clean=False))
+                expected[(tid, i)] = (label, status)
+    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
+    results: Dict[tuple, dict] = {}
+    t0 = time.monotonic()
+    with tqdm(total=len(jobs), desc="self-check", unit="program", disable=not show_progress) as bar:
+        seconds = executor.run(jobs, lambda r: results.__setitem__((r["task_id"], r["sample_index"]), r), bar)
+    report = {"languages": {}, "mismatches": [], "seconds": round(time.monotonic() - t0, 1),
+              "dataset_variant": variant}
+    per_lang = defaultdict(Counter)
+    for key, (label, want) in expected.items():
+        rec = results[key]
+        lang = rec["language"]
+        kind = "canonical" if label == "canonical" else "wrong"
+        per_lang[lang][f"{kind}_total"] += 1
+        ok = rec["status"] == want
+        per_lang[lang][f"{kind}_ok"] += ok
+        if not ok:
+            report["mismatches"].append({"task_id": key[0], "case": label, "expected": want, "got": rec["status"],
+                                         "detail": rec["detail"],
+                                         "stderr": (rec.get("run") or rec.get("compile") or {}).get("stderr", "")[-600:]})
+    for lang in langs:
+        c = per_lang[lang]
+        report["languages"][lang] = {"canonical_passed": c["canonical_ok"], "canonical_total": c["canonical_total"],
+                                     "wrong_as_expected": c["wrong_ok"], "wrong_total": c["wrong_total"],
+                                     "seconds": round(seconds.get(lang, 0.0), 1)}
+    report["ok"] = not report["mismatches"]
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{'language':<12}{'canonical passed':>18}{'wrong programs as expected':>28}{'seconds':>10}"]
+    for lang, r in report["languages"].items():
+        lines.append(f"{LANGUAGES[lang].display:<12}{r['canonical_passed']:>11}/{r['canonical_total']:<6}"
+                     f"{r['wrong_as_expected']:>21}/{r['wrong_total']:<6}{r['seconds']:>10}")
+    for m in report["mismatches"]:
+        lines.append(f"MISMATCH {m['task_id']} [{m['case']}]: expected {m['expected']}, got {m['got']} "
+                     f"({m['detail']})\n    {m['stderr'][-300:]!r}")
+    lines.append(f"total {report['seconds']} s: " + ("OK" if report["ok"] else "FAILED"))
+    return "\n".join(lines)

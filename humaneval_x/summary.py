@@ -1,0 +1,113 @@
+"""Scores from per-sample results: pass@k per language, translation pair and overall, status counts."""
+from __future__ import annotations
+
+import platform
+from collections import Counter, defaultdict
+from typing import Dict, Iterable, List, Optional
+
+from . import RESULT_SCHEMA_VERSION, __version__
+from .languages import LANGUAGES
+from .metrics import DEFAULT_KS, mean_pass_at_k
+from .sandbox.base import STATUSES
+
+
+def _group_score(records: List[dict], ks) -> dict:
+    per_problem: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    statuses = Counter()
+    for r in records:
+        statuses[r["status"]] += 1
+        if r["status"] == "harness_error":
+            continue  # not a verdict: neither n nor c
+        pp = per_problem[r["task_id"]]
+        pp[0] += 1
+        pp[1] += bool(r["passed"])
+    counts = [tuple(v) for v in per_problem.values()]
+    return {
+        "problems": len(per_problem),
+        "samples": len(records),
+        "min_samples_per_problem": min((n for n, _ in counts), default=0),
+        "status_counts": {s: statuses.get(s, 0) for s in STATUSES},
+        **mean_pass_at_k(counts, ks),
+    }
+
+
+def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = None) -> dict:
+    records = list(records)
+    gen = [r for r in records if not r.get("source_language")]
+    trans = [r for r in records if r.get("source_language")]
+    out = {
+        "schema_version": RESULT_SCHEMA_VERSION,
+        "harness_version": __version__,
+        "python": platform.python_version(),
+        **(meta or {}),
+        "ks": list(ks),
+        "overall": _group_score(records, ks),
+        "languages": {},
+        "translation_pairs": {},
+    }
+    for name in LANGUAGES:
+        sel = [r for r in gen if r["language"] == name]
+        if sel:
+            out["languages"][name] = _group_score(sel, ks)
+    pairs = defaultdict(list)
+    for r in trans:
+        pairs[f"{r['source_language']}-{r['language']}"].append(r)
+    for pair in sorted(pairs):
+        out["translation_pairs"][pair] = _group_score(pairs[pair], ks)
+    if pairs:
+        out["translation_matrix"] = translation_matrix(out["translation_pairs"], ks)
+    out["harness_errors"] = out["overall"]["status_counts"]["harness_error"]
+    return out
+
+
+def translation_matrix(pair_scores: dict, ks) -> dict:
+    """{'pass@k': {source: {target: value or None}}}, the paper's 5x5 table shape."""
+    names = list(LANGUAGES)
+    matrix = {}
+    for k in ks:
+        key = f"pass@{k}"
+        matrix[key] = {s: {t: pair_scores.get(f"{s}-{t}", {}).get(key) for t in names if t != s} for s in names}
+    return matrix
+
+
+def format_table(summary: dict) -> str:
+    ks = [f"pass@{k}" for k in summary["ks"]]
+    statuses = [s for s in STATUSES]
+    head = ["", "problems", "samples"] + ks + statuses
+    rows = []
+
+    def row(name, g):
+        rows.append([name, str(g["problems"]), str(g["samples"])]
+                    + [f"{100 * g[k]:.2f}" if k in g else "-" for k in ks]
+                    + [str(g["status_counts"][s]) for s in statuses])
+
+    for name, g in summary["languages"].items():
+        row(LANGUAGES[name].display, g)
+    for pair, g in summary["translation_pairs"].items():
+        s, t = pair.split("-")
+        row(f"{LANGUAGES[s].display}->{LANGUAGES[t].display}", g)
+    row("overall", summary["overall"])
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [head] + rows]
+    lines.insert(1, "-" * len(lines[0]))
+    out = "\n".join(lines)
+    if summary.get("translation_matrix"):
+        out += "\n\n" + format_matrix(summary["translation_matrix"])
+    return out
+
+
+def format_matrix(matrix: dict) -> str:
+    names = list(LANGUAGES)
+    blocks = []
+    for key, m in matrix.items():
+        head = [f"{key} src\\tgt"] + [LANGUAGES[n].display for n in names]
+        rows = [head]
+        for s in names:
+            rows.append([LANGUAGES[s].display] + ["" if s == t else
+                                                  ("-" if m[s][t] is None else f"{100 * m[s][t]:.2f}")
+                                                  for t in names])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        blocks.append("\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                                for r in rows))
+    return "\n\n".join(blocks)
