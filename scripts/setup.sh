@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One-command setup on a Debian/Ubuntu machine (root): Docker engine, the package, the sandbox images.
+# Safe to rerun: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
+    echo "== installing docker.io and debootstrap"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+    echo "== starting dockerd"
+    (dockerd > /tmp/dockerd.log 2>&1 &)
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/dockerd.log" >&2; tail -20 /tmp/dockerd.log >&2; exit 1; }
+fi
+
+echo "== installing humaneval-x"
+python3 -m pip install -q ${HX_PIP_EXTRA:-} -e ".[test]"
+
+echo "== building sandbox images (base image bootstrapped from Debian packages if no registry answers)"
+humaneval-x sandbox build
+humaneval-x sandbox status

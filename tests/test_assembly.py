@@ -1,0 +1,82 @@
+import re
+
+import pytest
+
+from humaneval_x.assembly import assemble_go, go_used_packages, sentinel_for
+from humaneval_x.languages import LANGUAGES, get_language, language_of_task, parse_languages
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_every_canonical_program_ends_with_the_sentinel(problems, lang):
+    for p in problems.values():
+        if p.language != lang:
+            continue
+        s = sentinel_for(p.task_id, p.canonical_solution)
+        prog = LANGUAGES[lang].assemble(p, p.prompt, p.canonical_solution, s)
+        assert prog.count(s) == 1
+        # the sentinel is printed after the test suite's code (execution order is proven by the
+        # early-exit programs of the self-check)
+        first_test_line = p.test.strip().splitlines()[0].replace("console.assert(", "__hxAssert(")
+        assert prog.find(first_test_line) < prog.find(s)
+
+
+def test_sentinel_depends_on_the_completion():
+    assert sentinel_for("Python/0", "a") != sentinel_for("Python/0", "b")
+    assert sentinel_for("Python/0", "a") == sentinel_for("Python/0", "a")
+
+
+def test_python_program_has_the_original_imports(problems):
+    p = problems["Python/0"]
+    prog = LANGUAGES["python"].assemble(p, p.prompt, p.canonical_solution, "S")
+    assert prog.startswith("import math\n")
+    assert "import numpy as np\n" in prog and "from typing import *\n" in prog
+
+
+def test_cpp_adds_only_missing_includes(problems):
+    p = problems["CPP/0"]
+    prog = LANGUAGES["cpp"].assemble(p, p.prompt, p.canonical_solution, "S")
+    assert prog.count("#include<vector>") == 1  # already in the prompt
+    assert "#include<climits>" in prog
+
+
+def test_java_runs_the_suite_through_the_entry_class(problems):
+    p = problems["Java/0"]
+    prog = LANGUAGES["java"].assemble(p, p.prompt, p.canonical_solution, "S")
+    assert "public static void hxMain(String[] args)" in prog
+    assert "class HxEntry" in prog and "public static void main(String[] args)" not in prog.split("class HxEntry")[0]
+
+
+def test_js_asserts_throw_instead_of_printing(problems):
+    p = problems["JavaScript/0"]
+    prog = LANGUAGES["js"].assemble(p, p.prompt, p.canonical_solution, "S")
+    assert "console.assert(" not in prog
+    assert "__hxAssert(" in prog and "HX_ASSERTION_FAILED" in prog
+
+
+def test_go_imports_only_packages_really_used(problems):
+    p = problems["Go/0"]
+    code = ("    // strings.Split would be nice, and fmt.Println too\n"
+            '    s := "sort.Ints(x)"\n    _ = s\n    return math.Abs(numbers[0]) < threshold\n}\n')
+    prog = assemble_go(p, p.prompt, code, "S")
+    imports = re.search(r"import \((.*?)\)", prog, re.S).group(1)
+    assert '"math"' in imports
+    for unused in ('"strings"', '"fmt"', '"sort"'):
+        assert unused not in imports
+    assert "package main" in prog and prog.count("import (") == 1
+
+
+def test_go_used_packages_last_path_component():
+    assert go_used_packages("x := rand.Intn(3); y := md5.Sum(b)", ["math/rand", "crypto/md5", "math"]) == [
+        "math/rand", "crypto/md5"]
+    assert go_used_packages("a.math.Abs", ["math"]) == []
+
+
+def test_language_lookup():
+    assert get_language("C++").name == "cpp"
+    assert get_language("JavaScript").name == "js"
+    assert language_of_task("CPP/3").name == "cpp"
+    assert parse_languages("python, go") == ("python", "go")
+    with pytest.raises(ValueError):
+        get_language("rust")
+    with pytest.raises(ValueError):
+        language_of_task("Rust/1")

@@ -1,0 +1,62 @@
+"""Hostile programs end as failures within bounded time; the harness stays alive and keeps going."""
+import time
+
+import pytest
+
+from humaneval_x.execute import Executor, Timeouts, docker_factory, make_job
+from humaneval_x.samples import Sample
+
+pytestmark = pytest.mark.docker
+
+PY_HOSTILE = {
+    "fork-bomb": "    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",
+    "memory-bomb": "    x = []\n    while True:\n        x.append(bytearray(50 * 1024 * 1024))\n",
+    "endless-output": "    while True:\n        print('spam' * 1000)\n",
+    "ignores-sigterm": "    import signal, time\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    time.sleep(3600)\n",
+    "endless-loop": "    while True:\n        pass\n",
+    "network": "    import urllib.request\n    urllib.request.urlopen('http://deb.debian.org', timeout=5)\n    return True\n",
+    "daemon": "    import os, time\n    if os.fork() == 0:\n        os.setsid()\n        time.sleep(3600)\n    return False\n",
+}
+# closes the function, then forks forever from a static initializer (before main runs)
+CPP_FORK_BOMB = ("    return false;\n}\n#include <unistd.h>\n"
+                 "static int hx_bomb = []() { while (true) { fork(); } return 0; }();\n")
+
+
+def test_hostile_programs_fail_and_the_run_goes_on(problems, docker_client):
+    p0 = problems["Python/0"]
+    samples = [Sample("Python/0", i, code) for i, code in enumerate(PY_HOSTILE.values())]
+    samples.append(Sample("Python/0", len(samples), p0.canonical_solution))
+    jobs = [make_job(s, p0, clean=False) for s in samples]
+    c0 = problems["CPP/0"]
+    jobs.append(make_job(Sample("CPP/0", 0, CPP_FORK_BOMB), c0, clean=False))
+    jobs.append(make_job(Sample("CPP/0", 1, c0.canonical_solution), c0, clean=False))
+    results = {}
+    ex = Executor(docker_factory(client=docker_client), workers=2,
+                  timeouts=Timeouts(run_cpu=2, run_timeout=6, compile_timeout=60))
+    t0 = time.monotonic()
+    ex.run(jobs, lambda r: results.__setitem__((r["task_id"], r["sample_index"]), r))
+    elapsed = time.monotonic() - t0
+    names = list(PY_HOSTILE)
+    for i, name in enumerate(names):
+        r = results[("Python/0", i)]
+        assert r["status"] not in ("passed", "harness_error"), (name, r)
+    assert results[("Python/0", len(names))]["status"] == "passed"
+    assert results[("CPP/0", 0)]["status"] in ("timeout", "runtime_error"), results[("CPP/0", 0)]
+    assert results[("CPP/0", 1)]["status"] == "passed"
+    assert results[("Python/0", names.index("endless-loop"))]["status"] == "timeout"
+    assert results[("Python/0", names.index("ignores-sigterm"))]["status"] == "timeout"
+    assert elapsed < 120, elapsed
+
+
+def test_a_program_that_kills_its_sandbox_twice_is_a_harness_error_not_a_failure(problems, docker_client):
+    p0 = problems["Python/0"]
+    killer = "    import os, signal\n    os.kill(-1, signal.SIGKILL)\n"
+    jobs = [make_job(Sample("Python/0", 0, killer), p0, clean=False),
+            make_job(Sample("Python/0", 1, p0.canonical_solution), p0, clean=False)]
+    results = {}
+    ex = Executor(docker_factory(client=docker_client), workers=1)
+    ex.run(jobs, lambda r: results.__setitem__(r["sample_index"], r))
+    assert results[0]["status"] == "harness_error"
+    assert "died" in results[0]["detail"]
+    assert results[1]["status"] == "passed"
+    assert ex.replacements >= 2

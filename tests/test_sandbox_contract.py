@@ -1,0 +1,95 @@
+"""The contract every Sandbox implementation passes (real Docker engine)."""
+import time
+
+import pytest
+
+from humaneval_x.sandbox.base import SandboxDied
+
+pytestmark = pytest.mark.docker
+
+PY = {"compile": None, "run": ["python3", "main.py"], "compile_timeout": 30, "run_timeout": 6, "run_cpu": 3,
+      "sentinel": "SENTINEL-OK", "failure_markers": ["AssertionError"], "crash_markers": []}
+
+
+def req(code, **kw):
+    return dict(PY, id=kw.pop("id", "x"), files={"main.py": code}, **kw)
+
+
+def docker_impl(client):
+    from humaneval_x.sandbox.docker_sandbox import DockerSandbox
+    from humaneval_x.sandbox.images import image_tag
+    return DockerSandbox("python", image_tag("python"), client=client)
+
+
+IMPLEMENTATIONS = {"docker": docker_impl}
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def sandbox(request, docker_client):
+    box = IMPLEMENTATIONS[request.param](docker_client)
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.mark.parametrize("code,status", [
+    ("print('SENTINEL-OK')", "passed"),
+    ("assert 1 == 2\nprint('SENTINEL-OK')", "failed"),
+    ("import sys\nsys.exit(0)\nprint('SENTINEL-OK')", "failed"),        # early exit never passes
+    ("raise KeyError('x')", "runtime_error"),
+    ("while True:\n    pass", "timeout"),
+    ("import time\ntime.sleep(60)", "timeout"),                            # blocked, not burning CPU
+])
+def test_verdicts(sandbox, code, status):
+    out = sandbox.execute(req(code, id="v"), timeout=60)
+    assert out["id"] == "v"
+    assert out["status"] == status, out
+
+
+def test_many_requests_in_one_sandbox_do_not_share_files(sandbox):
+    first = sandbox.execute(req("open('leftover.txt', 'w').write('x')\nprint('SENTINEL-OK')"), 30)
+    assert first["status"] == "passed"
+    second = sandbox.execute(req("import os\nassert not os.path.exists('leftover.txt')\nprint('SENTINEL-OK')"), 30)
+    assert second["status"] == "passed", second
+
+
+def test_background_processes_do_not_outlive_their_program(sandbox):
+    code = ("import subprocess, sys\n"
+            "subprocess.Popen(['sh', '-c', 'setsid sleep 300 &'])\n"
+            "print('SENTINEL-OK')")
+    assert sandbox.execute(req(code), 30)["status"] == "passed"
+    check = "import os\nprocs=[p for p in os.listdir('/proc') if p.isdigit() and 'sleep 300' in open(f'/proc/{p}/cmdline').read().replace(chr(0),' ')]\nassert not procs, procs\nprint('SENTINEL-OK')"
+    assert sandbox.execute(req(check), 30)["status"] == "passed"
+
+
+def test_output_is_captured_and_capped(sandbox):
+    out = sandbox.execute(req("print('hello ' * 5000)\nprint('SENTINEL-OK')", output_cap=1000), 30)
+    assert out["status"] == "passed"
+    assert out["run"]["stdout"].startswith("hello") and len(out["run"]["stdout"]) < 1200
+
+
+def test_no_network(sandbox):
+    code = ("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=2)\n"
+            "except OSError:\n    print('SENTINEL-OK')")
+    assert sandbox.execute(req(code), 30)["status"] == "passed"
+
+
+def test_runs_as_non_root_on_read_only_root(sandbox):
+    code = ("import os\nassert os.getuid() != 0\n"
+            "try:\n    open('/etc/hx-test', 'w')\n    raise SystemExit(3)\nexcept OSError:\n    pass\n"
+            "print('SENTINEL-OK')")
+    assert sandbox.execute(req(code), 30)["status"] == "passed"
+
+
+def test_stopped_sandbox_raises_sandbox_died(sandbox):
+    sandbox.stop()
+    sandbox.stop()  # idempotent
+    with pytest.raises(SandboxDied):
+        sandbox.execute(req("print(1)"), 10)
+
+
+def test_a_program_that_kills_the_sandbox_is_reported_as_died(sandbox):
+    t0 = time.monotonic()
+    with pytest.raises(SandboxDied):
+        sandbox.execute(req("import os, signal\nos.kill(-1, signal.SIGKILL)"), 30)
+    assert time.monotonic() - t0 < 30
