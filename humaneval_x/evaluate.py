@@ -20,6 +20,11 @@ SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
 
 
+def progress_disabled(show_progress) -> Optional[bool]:
+    """tqdm's ``disable``: None (the default) shows bars on a terminal only."""
+    return None if show_progress is None else not show_progress
+
+
 def default_output_dir(samples_path) -> Path:
     p = Path(samples_path)
     name = p.name
@@ -57,7 +62,7 @@ def check_run_identity(out_dir: Path, identity: dict) -> None:
 
 
 def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Path, *, clean: bool,
-                executor: Executor, ks=DEFAULT_KS, meta: Optional[dict] = None, show_progress: bool = True,
+                executor: Executor, ks=DEFAULT_KS, meta: Optional[dict] = None, show_progress=None,
                 log=print) -> dict:
     """Execute what is missing from ``out_dir``, then write and return the summary."""
     from tqdm import tqdm
@@ -76,7 +81,7 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
     seconds = {}
     if jobs:
         with JsonlAppender(results_path) as out, tqdm(total=len(jobs), desc="executing", unit="sample",
-                                                       disable=not show_progress) as bar:
+                                                       disable=progress_disabled(show_progress)) as bar:
             def store(rec):
                 out.write(rec)
                 done[sample_key(rec["task_id"], rec["sample_index"], rec.get("source_language"))] = rec
@@ -95,7 +100,7 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
 
 def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,
                      clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
-                     timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=True, log=print) -> dict:
+                     timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print) -> dict:
     samples = load_samples(samples_path)
     langs = sorted({language_of_task(s.task_id).name for s in samples}
                    | {s.source_language for s in samples if s.source_language})
@@ -122,3 +127,40 @@ def tool_versions() -> dict:
     except Exception:
         pass
     return out
+
+
+def resolve_params(preset: str = "codegeex", **overrides):
+    """A preset's sampling parameters with the given (non-None) knobs overridden."""
+    from dataclasses import replace
+
+    from .generation.backend import PRESETS
+    if preset not in PRESETS:
+        raise HarnessError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    return replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: bool = False, identity: dict,
+                   workers: Optional[int] = None, ks=DEFAULT_KS, timeouts: Timeouts = Timeouts(),
+                   sandbox_factory=None, show_progress=None, log=print) -> dict:
+    """prompts -> generate (resumable) -> clean -> execute (resumable) -> summary."""
+    from dataclasses import asdict
+
+    from .generate import SAMPLES_FILE, run_generation
+
+    check_run_identity(out_dir, identity)
+    samples_path = out_dir / SAMPLES_FILE
+    t0 = time.monotonic()
+    generated = run_generation(items, backend, params, samples_path, chat=chat, show_progress=show_progress, log=log)
+    gen_seconds = time.monotonic() - t0
+    wanted = {(i.task_id, i.source_language or "") for i in items}
+    samples = [s for s in load_samples(samples_path)
+               if (s.task_id, s.source_language or "") in wanted and s.sample_index < params.n]
+    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
+    meta = {"dataset_variant": identity.get("dataset_variant"), "sampling": asdict(params), "chat": chat,
+            "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2)},
+            "tool_versions": tool_versions()}
+    summary = run_samples(samples, problems, out_dir, clean=True, executor=executor, ks=ks, meta=meta,
+                          show_progress=show_progress, log=log)
+    log(format_table(summary))
+    log(f"samples: {samples_path}\nresults: {out_dir / RESULTS_FILE}\nsummary: {out_dir / SUMMARY_FILE}")
+    return summary

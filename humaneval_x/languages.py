@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
 from . import assembly, cleaning
+from .errors import HarnessError
+
+
+class UnknownLanguage(HarnessError, ValueError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def get_language(name: str) -> Language:
     try:
         return _BY_ALIAS[name.strip().lower()]
     except KeyError:
-        raise ValueError(f"unknown language {name!r}; choose from {', '.join(LANGUAGES)}") from None
+        raise UnknownLanguage(f"unknown language {name!r}; choose from {', '.join(LANGUAGES)}") from None
 
 
 def language_of_task(task_id: str) -> Language:
@@ -82,7 +87,7 @@ def language_of_task(task_id: str) -> Language:
     for lang in LANGUAGES.values():
         if lang.task_prefix == prefix:
             return lang
-    raise ValueError(f"task_id {task_id!r} does not name a HumanEval-X language")
+    raise UnknownLanguage(f"task_id {task_id!r} does not name a HumanEval-X language")
 
 
 def parse_languages(spec) -> Tuple[str, ...]:

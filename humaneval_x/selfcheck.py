@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from typing import Dict, List, Optional, Tuple
 
 from .dataset import DEFAULT_VARIANT, load_problems
+from .evaluate import progress_disabled
 from .execute import Executor, Timeouts, default_workers, docker_factory, make_job
 from .languages import LANGUAGES, parse_languages
 from .samples import Sample
@@ -62,7 +63,7 @@ WRONG: Dict[str, List[Tuple[str, str, str]]] = {
 
 def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,
                    workers: Optional[int] = None, timeouts: Timeouts = Timeouts(), sandbox_factory=None,
-                   include_wrong: bool = True, limit: Optional[int] = None, show_progress=True, log=print) -> dict:
+                   include_wrong: bool = True, limit: Optional[int] = None, show_progress=None, log=print) -> dict:
     from tqdm import tqdm
 
     langs = parse_languages(languages)
@@ -83,7 +84,7 @@ def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str 
     executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
     results: Dict[tuple, dict] = {}
     t0 = time.monotonic()
-    with tqdm(total=len(jobs), desc="self-check", unit="program", disable=not show_progress) as bar:
+    with tqdm(total=len(jobs), desc="self-check", unit="program", disable=progress_disabled(show_progress)) as bar:
         seconds = executor.run(jobs, lambda r: results.__setitem__((r["task_id"], r["sample_index"]), r), bar)
     report = {"languages": {}, "mismatches": [], "seconds": round(time.monotonic() - t0, 1),
               "dataset_variant": variant}
@@ -116,5 +117,51 @@ def format_report(report: dict) -> str:
     for m in report["mismatches"]:
         lines.append(f"MISMATCH {m['task_id']} [{m['case']}]: expected {m['expected']}, got {m['got']} "
                      f"({m['detail']})\n    {m['stderr'][-300:]!r}")
+    lines.append(f"total {report['seconds']} s: " + ("OK" if report["ok"] else "FAILED"))
+    return "\n".join(lines)
+
+
+def run_translation_self_check(pairs=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,
+                               workers: Optional[int] = None, limit: Optional[int] = None, sandbox_factory=None,
+                               show_progress=None) -> dict:
+    """Each target's canonical solution, fed as the "translation" of every pair, must pass.
+
+    The program is assembled from the TARGET's own declaration (not from the translation
+    prompt), so this proves every pair's assembly compiles and runs. Identical programs
+    (the same target across sources) run once.
+    """
+    from tqdm import tqdm
+
+    from .prompts import parse_pairs, problem_number_map
+
+    pairs = parse_pairs(pairs)
+    problems = load_problems(sorted({x for p in pairs for x in p}), data_dir=data_dir, variant=variant)
+    by_num = problem_number_map(problems)
+    jobs = []
+    for s, t in pairs:
+        for n in range(164 if limit is None else limit):
+            tgt = by_num[(t, n)]
+            jobs.append(make_job(Sample(tgt.task_id, 0, tgt.canonical_solution, source_language=s), tgt, clean=False))
+    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers())
+    per_pair: Dict[str, Counter] = defaultdict(Counter)
+    failures = []
+    t0 = time.monotonic()
+
+    def record(r):
+        pair = f"{r['source_language']}-{r['language']}"
+        per_pair[pair]["total"] += 1
+        per_pair[pair]["passed"] += r["passed"]
+        if not r["passed"]:
+            failures.append({"pair": pair, "task_id": r["task_id"], "status": r["status"], "detail": r["detail"]})
+
+    with tqdm(total=len(jobs), desc="translation self-check", unit="program", disable=progress_disabled(show_progress)) as bar:
+        executor.run(jobs, record, bar)
+    return {"pairs": {p: dict(c) for p, c in sorted(per_pair.items())}, "failures": failures,
+            "seconds": round(time.monotonic() - t0, 1), "ok": not failures and len(per_pair) == len(pairs)}
+
+
+def format_translation_report(report: dict) -> str:
+    lines = [f"{pair:<12}{c['passed']:>5}/{c['total']}" for pair, c in report["pairs"].items()]
+    lines += [f"FAILED {f['pair']} {f['task_id']}: {f['status']} ({f['detail']})" for f in report["failures"][:50]]
     lines.append(f"total {report['seconds']} s: " + ("OK" if report["ok"] else "FAILED"))
     return "\n".join(lines)

