@@ -15,7 +15,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from .assembly import sentinel_for
 from .dataset import Problem
-from .languages import LANGUAGES, Language, language_of_task
+from .languages import LANGUAGES, Language
 from .samples import Sample
 from .sandbox.base import SandboxLimits
 from .sandbox.pool import SandboxPool
@@ -36,16 +36,14 @@ class Job:
         return hashlib.sha256(f"{self.language}\0{self.program}".encode()).hexdigest()
 
 
-def head_for(problem: Problem, source_language: Optional[str]) -> str:
-    """The text the completion continues: the prompt, or (translation) the target's declaration."""
-    return problem.declaration if source_language else problem.prompt
-
-
 def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
     lang = LANGUAGES[problem.language]
     cleaned = lang.clean(sample.generation) if clean else sample.generation
     sentinel = sentinel_for(sample.task_id, cleaned)
-    program = lang.assemble(problem, head_for(problem, sample.source_language), cleaned, sentinel)
+    # Generation and translation alike: the program is built from the problem's own prompt. A
+    # translation continues the target's declaration, which the prompt ends with; the prompt also
+    # holds helper functions that some declarations lack (CPP/38, Go/10, ...), so the program compiles.
+    program = lang.assemble(problem, problem.prompt, cleaned, sentinel)
     return Job(sample, lang.name, cleaned, program, sentinel)
 
 

