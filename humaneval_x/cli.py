@@ -212,6 +212,103 @@ class CLI:
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
                    {"task": "translation", "target_tag": target_tag})
 
+    def report(self, run_dir: str, samples_per_problem: int = 5):
+        """Write report.md and a self-contained report.html for a run folder (results.jsonl + summary.json).
+
+        Args:
+            run_dir: the output folder of an evaluation.
+            samples_per_problem: samples shown per problem in the HTML drill-down (one of each status first).
+        """
+        from .report import write_reports
+        for p in write_reports(run_dir, samples_per_problem):
+            print(p)
+
+    def compare(self, *runs: str, output_dir: str = "comparison", ks="1,10,100"):
+        """Compare two or more runs side by side: compare.md and compare.html in OUTPUT_DIR.
+
+        Args:
+            runs: run folders, results.jsonl files or summary.json files.
+            output_dir: where the comparison is written.
+            ks: pass@k values to compare.
+        """
+        from .report import compare
+        if len(runs) < 2:
+            raise HarnessError("compare needs at least two runs")
+        for p in compare(runs, output_dir, _ks(ks)):
+            print(p)
+
+    def gate(self, baseline: str, candidate: Optional[str] = None, metric: str = "pass@1", max_drop: float = 1.0,
+             per_language: bool = False, confidence: float = 0.95, rounds: int = 2000, seed: int = 0,
+             markdown: Optional[str] = None, junit: Optional[str] = None, json_out: Optional[str] = None,
+             run: bool = False, model: Optional[str] = None, limit: Optional[int] = None,
+             preset: str = "pass1", n: Optional[int] = None, temperature: Optional[float] = None,
+             max_new_tokens: Optional[int] = None, output_dir: Optional[str] = None,
+             data_dir: Optional[str] = None, progress: Optional[bool] = None):
+        """CI regression gate: exit 0 pass, 1 regression, 2 unusable input.
+
+        Compares per-problem results of CANDIDATE with BASELINE (a run folder, results.jsonl, or a
+        stored summary.json, e.g. under reports/), overall and per language/translation pair, with a
+        paired two-level bootstrap interval of the change in pass@k; a group regresses when the whole
+        interval lies below -MAX_DROP percentage points.
+
+        Args:
+            baseline: results of an earlier checkpoint (folder, results.jsonl or summary.json).
+            candidate: results of the new checkpoint (not needed with --run).
+            metric: pass@K to compare.
+            max_drop: tolerated drop in percentage points.
+            per_language: also gate each language / translation pair (default: overall only).
+            confidence: confidence level of the interval.
+            rounds: bootstrap rounds.
+            seed: bootstrap seed (the verdict is reproducible).
+            markdown: write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
+            junit: write JUnit XML here (one test case per group).
+            json_out: write the full result as JSON here.
+            run: first run evaluate-generation for --model, then gate its results.
+            model: with --run: the checkpoint (default: the SmolLM2 default model).
+            limit: with --run: problems per language (default: as in the baseline).
+            preset: with --run: sampling preset (default pass1).
+            n: with --run: samples per problem.
+            temperature: with --run: sampling temperature.
+            max_new_tokens: with --run: generation limit.
+            output_dir: with --run: run folder.
+            data_dir: with --run: data folder.
+            progress: with --run: progress bars.
+        """
+        from .gate import format_text, gate, write_outputs
+        from .runs import load_run
+
+        base = load_run(baseline)
+        if run:
+            candidate = self._gate_run(base, model, limit, preset, n, temperature, max_new_tokens, output_dir,
+                                       data_dir, progress)
+        if not candidate:
+            raise HarnessError("gate needs --candidate (or --run --model PATH)")
+        result = gate(base, load_run(candidate), metric, max_drop, per_language, confidence, rounds, seed)
+        print(format_text(result))
+        write_outputs(result, markdown, junit, json_out)
+        sys.exit(1 if result["verdict"] == "regression" else 0)
+
+    def _gate_run(self, base, model, limit, preset, n, temperature, max_new_tokens, output_dir, data_dir, progress):
+        from pathlib import Path
+
+        langs = sorted(g.split(":", 1)[1] for g in base.groups() if g.startswith("lang:"))
+        if not langs:
+            raise HarnessError("gate --run needs a generation baseline (it has no per-language results)")
+        if limit is None:
+            numbers = [int(t.split("/")[1]) for t in base.groups()["overall"]["per_problem"]]
+            limit = max(numbers) + 1
+        output_dir = output_dir or str(Path("runs") / "gate-candidate")
+        try:
+            self.evaluate_generation(model=model, languages=",".join(langs), preset=preset, n=n,
+                                     temperature=temperature, max_new_tokens=max_new_tokens, limit=limit,
+                                     output_dir=output_dir, data_dir=data_dir,
+                                     dataset_variant=base.summary.get("dataset_variant") or "errata-v1",
+                                     progress=progress)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise HarnessError(f"the candidate run in {output_dir} did not complete (exit {exc.code})") from None
+        return output_dir
+
     def self_check(self, languages: Optional[str] = None, data_dir: Optional[str] = None,
                    dataset_variant: str = "errata-v1", workers: Optional[int] = None, limit: Optional[int] = None,
                    json_out: Optional[str] = None, progress: Optional[bool] = None, translation: bool = False,

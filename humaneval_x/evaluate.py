@@ -95,7 +95,19 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
                  "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements})
     summary = summarize(records, ks, meta)
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    write_reports_safely(out_dir, log)
     return summary
+
+
+def write_reports_safely(out_dir: Path, log=print) -> None:
+    """report.md + report.html next to the results; a report failure never loses the results."""
+    from .report import write_reports
+    try:
+        write_reports(out_dir)
+    except Exception as exc:  # the evaluation itself is complete and stored
+        import sys
+        print(f"humaneval-x: warning: could not write the report ({exc!r}); "
+              f"results are in {out_dir}; retry with `humaneval-x report {out_dir}`", file=sys.stderr)
 
 
 def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,

@@ -18,17 +18,29 @@ def _group_score(records: List[dict], ks) -> dict:
         statuses[r["status"]] += 1
         if r["status"] == "harness_error":
             continue  # not a verdict: neither n nor c
-        pp = per_problem[r["task_id"]]
+        pp = per_problem[problem_key(r)]
         pp[0] += 1
         pp[1] += bool(r["passed"])
     counts = [tuple(v) for v in per_problem.values()]
     return {
+        "per_problem": {t: list(v) for t, v in sorted(per_problem.items(), key=lambda kv: _task_order(kv[0]))},
         "problems": len(per_problem),
         "samples": len(records),
         "min_samples_per_problem": min((n for n, _ in counts), default=0),
         "status_counts": {s: statuses.get(s, 0) for s in STATUSES},
         **mean_pass_at_k(counts, ks),
     }
+
+
+def problem_key(r: dict) -> str:
+    """A problem of a run: its task_id, or for translation `source:task_id` (one problem per pair)."""
+    return f"{r['source_language']}:{r['task_id']}" if r.get("source_language") else r["task_id"]
+
+
+def _task_order(key: str):
+    source, _, task_id = key.rpartition(":")
+    prefix, num = task_id.split("/")
+    return (source, prefix, int(num))
 
 
 def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = None) -> dict:

@@ -1,0 +1,171 @@
+"""CI regression gate: is a candidate checkpoint's pass@k worse than a baseline's, beyond noise?
+
+Per group (overall, each language, each translation pair) the change in pass@k is the mean over
+problems of the paired per-problem difference (each problem's unbiased pass@k from its n samples
+and c correct). Its confidence interval comes from a two-level bootstrap: problems are resampled
+with replacement (paired), and each resampled problem's correct count is redrawn from a binomial
+with its observed pass rate, for both runs, so that sampling noise and the choice of problems both
+widen the interval. Rule: a group REGRESSES when the whole interval lies below -max_drop
+(percentage points), i.e. the drop is both real and larger than the tolerance.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from .errors import HarnessError
+from .metrics import pass_at_k
+from .runs import Run
+
+
+class GateInputError(HarnessError):
+    """Unusable input: different data, different problems, missing files (exit status 2)."""
+
+
+@dataclass
+class GroupVerdict:
+    group: str
+    metric: str
+    baseline: float
+    candidate: float
+    delta: float          # candidate - baseline, percentage points
+    ci_low: float
+    ci_high: float
+    problems: int
+    gated: bool
+    regression: bool
+    improvement: bool
+
+
+def _score_matrix(counts: np.ndarray, k: int) -> np.ndarray:
+    """Row i: pass@k of problem i for every possible correct count 0..n_i (padded)."""
+    width = int(counts[:, 0].max()) + 1
+    tables = {}
+    out = np.zeros((len(counts), width))
+    for i, n in enumerate(counts[:, 0]):
+        if n not in tables:
+            tables[n] = np.array([pass_at_k(int(n), c, k) for c in range(int(n) + 1)])
+        out[i, : n + 1] = tables[n]
+    return out
+
+
+def _bootstrap(base: np.ndarray, cand: np.ndarray, k: int, confidence: float, rounds: int, seed: int):
+    """(point delta, low, high) in percentage points. base/cand: (P, 2) arrays of (n, c)."""
+    rng = np.random.default_rng(seed)
+    tb, tc = _score_matrix(base, k), _score_matrix(cand, k)
+    rows = np.arange(len(base))
+    point = (tc[rows, cand[:, 1]].mean() - tb[rows, base[:, 1]].mean()) * 100
+    idx = rng.integers(0, len(base), (rounds, len(base)))        # paired resampling of problems
+    bc = rng.binomial(base[idx, 0], base[idx, 1] / base[idx, 0])  # sampling noise within each problem
+    cc = rng.binomial(cand[idx, 0], cand[idx, 1] / cand[idx, 0])
+    deltas = (tc[idx, cc].mean(axis=1) - tb[idx, bc].mean(axis=1)) * 100
+    alpha = (1 - confidence) / 2
+    return float(point), float(np.quantile(deltas, alpha)), float(np.quantile(deltas, 1 - alpha))
+
+
+def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
+    bv, cv = baseline.summary.get("dataset_variant"), candidate.summary.get("dataset_variant")
+    if bv and cv and bv != cv:
+        raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
+    bg, cg = baseline.groups(), candidate.groups()
+    for g in groups:
+        if g not in bg or g not in cg:
+            raise GateInputError(f"group {g} is missing from the {'baseline' if g not in bg else 'candidate'}")
+        bp, cp = set(bg[g]["per_problem"]), set(cg[g]["per_problem"])
+        if bp != cp:
+            only_b, only_c = sorted(bp - cp)[:3], sorted(cp - bp)[:3]
+            raise GateInputError(f"{g}: the runs cover different problems (only in baseline: {only_b}, "
+                                 f"only in candidate: {only_c})")
+
+
+def gate(baseline: Run, candidate: Run, metric: str = "pass@1", max_drop: float = 1.0, per_language: bool = False,
+         confidence: float = 0.95, rounds: int = 2000, seed: int = 0) -> dict:
+    try:
+        k = int(metric.split("@")[1])
+    except (IndexError, ValueError):
+        raise GateInputError(f"--metric {metric!r}: expected pass@K") from None
+    groups = sorted(set(baseline.groups()) & set(candidate.groups()) | {"overall"})
+    groups = ["overall"] + [g for g in groups if g != "overall"]
+    check_comparable(baseline, candidate, groups)
+    verdicts = []
+    for g in groups:
+        bpp, cpp = baseline.groups()[g]["per_problem"], candidate.groups()[g]["per_problem"]
+        keys = sorted(bpp)
+        base = np.array([bpp[t] for t in keys], dtype=np.int64)
+        cand = np.array([cpp[t] for t in keys], dtype=np.int64)
+        min_n = int(min(base[:, 0].min(), cand[:, 0].min()))
+        if k > min_n:
+            raise GateInputError(f"{metric} needs at least {k} samples per problem; {g} has {min_n}")
+        point, lo, hi = _bootstrap(base, cand, k, confidence, rounds, seed)
+        gated = g == "overall" or per_language
+        verdicts.append(GroupVerdict(
+            group=g, metric=metric,
+            baseline=float(np.mean([pass_at_k(n, c, k) for n, c in base]) * 100),
+            candidate=float(np.mean([pass_at_k(n, c, k) for n, c in cand]) * 100),
+            delta=point, ci_low=lo, ci_high=hi, problems=len(keys), gated=gated,
+            regression=gated and hi < -max_drop, improvement=lo > 0))
+    regression = any(v.regression for v in verdicts)
+    rule = (f"REGRESSION when the {confidence:.0%} bootstrap interval of the change in {metric} "
+            f"(candidate - baseline, percentage points; {rounds} paired rounds over problems and samples) "
+            f"lies entirely below -{max_drop:g}; gated groups: {'overall and each language/pair' if per_language else 'overall'}")
+    return {"verdict": "regression" if regression else "pass", "rule": rule, "metric": metric, "max_drop": max_drop,
+            "confidence": confidence, "baseline": str(baseline.path), "candidate": str(candidate.path),
+            "groups": [asdict(v) for v in verdicts]}
+
+
+def _label(v: dict) -> str:
+    if v["regression"]:
+        return "REGRESSION"
+    if v["improvement"]:
+        return "improved"
+    return "ok" if v["gated"] else "(info)"
+
+
+def format_text(result: dict) -> str:
+    lines = [f"{'group':<16}{'baseline':>10}{'candidate':>11}{'change':>9}  {'interval':<18}verdict"]
+    for v in result["groups"]:
+        lines.append(f"{v['group']:<16}{v['baseline']:>10.2f}{v['candidate']:>11.2f}{v['delta']:>+9.2f}  "
+                     f"[{v['ci_low']:+.2f}, {v['ci_high']:+.2f}]".ljust(18 + 48) + _label(v))
+    lines.append(f"rule: {result['rule']}")
+    lines.append(f"verdict: {result['verdict'].upper()}")
+    return "\n".join(lines)
+
+
+def to_markdown(result: dict) -> str:
+    icon = "❌ regression" if result["verdict"] == "regression" else "✅ pass"
+    out = [f"## humaneval-x gate: {icon}", "",
+           f"Baseline `{result['baseline']}` vs candidate `{result['candidate']}`, metric **{result['metric']}** (%).",
+           "", "| group | baseline | candidate | change | interval | verdict |", "|---|---:|---:|---:|---|---|"]
+    for v in result["groups"]:
+        out.append(f"| {v['group']} | {v['baseline']:.2f} | {v['candidate']:.2f} | {v['delta']:+.2f} | "
+                   f"[{v['ci_low']:+.2f}, {v['ci_high']:+.2f}] | {_label(v)} |")
+    out += ["", f"Rule: {result['rule']}.", ""]
+    return "\n".join(out)
+
+
+def to_junit(result: dict) -> str:
+    suite = ET.Element("testsuite", name="humaneval-x gate", tests=str(len(result["groups"])),
+                       failures=str(sum(v["regression"] for v in result["groups"])))
+    for v in result["groups"]:
+        case = ET.SubElement(suite, "testcase", classname="humaneval_x.gate", name=f"{v['group']} {v['metric']}")
+        msg = (f"{v['metric']} {v['baseline']:.2f} -> {v['candidate']:.2f} ({v['delta']:+.2f} pp, "
+               f"interval [{v['ci_low']:+.2f}, {v['ci_high']:+.2f}])")
+        if v["regression"]:
+            ET.SubElement(case, "failure", message=msg, type="regression").text = result["rule"]
+        else:
+            ET.SubElement(case, "system-out").text = msg
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+
+
+def write_outputs(result: dict, markdown: Optional[str], junit: Optional[str], json_out: Optional[str]) -> None:
+    if markdown:
+        Path(markdown).write_text(to_markdown(result))
+    if junit:
+        Path(junit).write_text(to_junit(result))
+    if json_out:
+        Path(json_out).write_text(json.dumps(result, indent=2))

@@ -1,0 +1,90 @@
+"""Reports rendered from stored results: content checks, and a real headless Chromium render."""
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from humaneval_x.report import compare, render_markdown, write_reports
+from humaneval_x.runs import load_run
+from humaneval_x.summary import summarize
+
+STATUSES = ["passed", "failed", "compile_error", "runtime_error", "timeout"]
+
+
+def make_run(path, seed=0, n=12):
+    rng = np.random.default_rng(seed)
+    recs = []
+    for lang, prefix in (("python", "Python"), ("cpp", "CPP"), ("js", "JavaScript")):
+        for i in range(6):
+            for s in range(n):
+                st = STATUSES[int(rng.integers(0, 5))]
+                recs.append({"task_id": f"{prefix}/{i}", "sample_index": s, "language": lang, "source_language": None,
+                             "status": st, "passed": st == "passed", "detail": f"detail-{st}",
+                             "cleaned": f"code <for> {prefix}/{i} #{s}", "generation": "raw",
+                             "run": {"stdout": "", "stderr": f"stderr of {prefix}/{i} #{s}"}})
+    for src, tgt, prefix in (("python", "cpp", "CPP"), ("go", "java", "Java")):
+        for i in range(3):
+            for s in range(n):
+                ok = bool(rng.random() < 0.5)
+                recs.append({"task_id": f"{prefix}/{i}", "sample_index": s, "language": tgt, "source_language": src,
+                             "status": "passed" if ok else "failed", "passed": ok, "detail": "", "cleaned": "x"})
+    path.mkdir(parents=True)
+    (path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    (path / "summary.json").write_text(json.dumps(summarize(recs, (1, 10), {"dataset_variant": "errata-v1"})))
+    return path
+
+
+def test_report_content(tmp_path):
+    run_dir = make_run(tmp_path / "run")
+    md_path, html_path = write_reports(run_dir)
+    md, page = md_path.read_text(), html_path.read_text()
+    assert "| Python |" in md and "| Python→C++ |" in md and "pass@10" in md
+    assert "rows: source, columns: target" in md
+    assert page.count("<svg") >= 4  # bars for pass@1 and pass@10, k-curves, status breakdown
+    assert "pass@k versus k" in page and "samples per status" in page and "class=\"heat\"" in page
+    assert "code &lt;for&gt; CPP/3" in page            # drill-down shows (escaped) code
+    assert "stderr of JavaScript/5" in page            # and the captured output
+    assert "python:CPP/1" in page                      # translation problems keyed by pair
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")  # self-contained
+    assert "<script src" not in page and "<link" not in page
+
+
+def test_compare_two_runs(tmp_path):
+    a, b = make_run(tmp_path / "a", seed=1), make_run(tmp_path / "b", seed=2)
+    md, page = compare([str(a), str(b / "summary.json")], tmp_path / "cmp", (1, 10))
+    text = md.read_text()
+    assert "| overall |" in text and "changed most" in text
+    assert page.read_text().count("<svg") == 2
+
+
+def test_markdown_from_summary_only(tmp_path):
+    run_dir = make_run(tmp_path / "run")
+    assert "| overall |" in render_markdown(load_run(run_dir / "summary.json"))
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("no Chromium: apt-get install chromium (scripts/setup.sh does)")
+
+
+def test_html_renders_in_headless_chromium(tmp_path):
+    run_dir = make_run(tmp_path / "run")
+    _, html_path = write_reports(run_dir)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    proc = subprocess.run([chromium(), *flags, "--dump-dom", html_path.as_uri()], capture_output=True, text=True,
+                          timeout=120)
+    dom = proc.stdout
+    assert 'data-rendered="ok"' in dom, proc.stderr[-2000:]
+    assert "data-errors" not in dom
+    assert "<svg" in dom and "problems" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,1600", html_path.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
