@@ -91,7 +91,8 @@ class CLI:
     def evaluate_samples(self, samples: str, output_dir: Optional[str] = None, data_dir: Optional[str] = None,
                          dataset_variant: str = "errata-v1", clean: bool = True, workers: Optional[int] = None,
                          ks="1,10,100", run_cpu: Optional[float] = None, run_timeout: Optional[float] = None,
-                         compile_timeout: Optional[float] = None, progress: Optional[bool] = None):
+                         compile_timeout: Optional[float] = None, progress: Optional[bool] = None,
+                         cache: bool = True):
         """Execute a samples file ({"task_id", "generation"} per line) and report pass@k.
 
         Writes OUTPUT_DIR/results.jsonl (one verdict per sample) and OUTPUT_DIR/summary.json.
@@ -109,10 +110,13 @@ class CLI:
             run_timeout: wall-second limit of a run (default: per language).
             compile_timeout: wall-second limit of a compilation (default: per language).
             progress: show progress bars (default: only on a terminal).
+            cache: reuse verdicts of identical programs run before on the same sandbox image
+                (~/.cache/humaneval-x/results.sqlite); --nocache executes everything.
         """
         from .evaluate import evaluate_samples
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
-                                   _timeouts(run_cpu, run_timeout, compile_timeout), show_progress=progress)
+                                   _timeouts(run_cpu, run_timeout, compile_timeout), show_progress=progress,
+                                   cache=cache)
         if summary["harness_errors"]:
             print(f"{summary['harness_errors']} sample(s) hit a harness error (not counted as failures); "
                   "rerun the same command to retry them.", file=sys.stderr)

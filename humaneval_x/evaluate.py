@@ -20,6 +20,11 @@ SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
 
 
+def open_cache(enabled: bool):
+    from .result_cache import ResultCache
+    return ResultCache() if enabled else None
+
+
 def progress_disabled(show_progress) -> Optional[bool]:
     """tqdm's ``disable``: None (the default) shows bars on a terminal only."""
     return None if show_progress is None else not show_progress
@@ -92,6 +97,7 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
     meta = dict(meta or {})
     meta.update({"executed_now": len(jobs), "execution_seconds": round(time.monotonic() - t0, 2),
                  "seconds_per_language": {k: round(v, 2) for k, v in seconds.items()},
+                 "programs_executed": executor.executed, "cache_hits": executor.cache_hits,
                  "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements})
     summary = summarize(records, ks, meta)
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
@@ -112,14 +118,16 @@ def write_reports_safely(out_dir: Path, log=print) -> None:
 
 def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,
                      clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
-                     timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print) -> dict:
+                     timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print,
+                     cache: bool = True) -> dict:
     samples = load_samples(samples_path)
     langs = sorted({language_of_task(s.task_id).name for s in samples}
                    | {s.source_language for s in samples if s.source_language})
     problems = load_problems(langs, data_dir=data_dir, variant=variant)
     out_dir = Path(output_dir) if output_dir else default_output_dir(samples_path)
     check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})
-    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
+    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts,
+                        cache=open_cache(cache))
     meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean,
             "tool_versions": tool_versions()}
     summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks, meta=meta,
@@ -153,7 +161,7 @@ def resolve_params(preset: str = "codegeex", **overrides):
 
 def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: bool = False, identity: dict,
                    workers: Optional[int] = None, ks=DEFAULT_KS, timeouts: Timeouts = Timeouts(),
-                   sandbox_factory=None, show_progress=None, log=print) -> dict:
+                   sandbox_factory=None, show_progress=None, log=print, cache: bool = True) -> dict:
     """prompts -> generate (resumable) -> clean -> execute (resumable) -> summary."""
     from dataclasses import asdict
 
@@ -167,7 +175,8 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
     wanted = {(i.task_id, i.source_language or "") for i in items}
     samples = [s for s in load_samples(samples_path)
                if (s.task_id, s.source_language or "") in wanted and s.sample_index < params.n]
-    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
+    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts,
+                        cache=open_cache(cache))
     meta = {"dataset_variant": identity.get("dataset_variant"), "sampling": asdict(params), "chat": chat,
             "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2)},
             "tool_versions": tool_versions()}

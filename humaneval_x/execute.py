@@ -16,6 +16,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 from .assembly import sentinel_for
 from .dataset import Problem
 from .languages import LANGUAGES, Language
+from .result_cache import cache_key
 from .samples import Sample
 from .sandbox.base import SandboxLimits
 from .sandbox.pool import SandboxPool
@@ -55,11 +56,16 @@ class Timeouts:
     run_timeout: Optional[float] = None
 
 
-def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeouts: Timeouts = Timeouts()) -> dict:
+def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeouts: Timeouts = Timeouts(),
+                 naive: bool = False) -> dict:
+    """A runner request. ``naive``: one fresh process per program, as the original harness ran them."""
+    compile_cmd = lang.compile if naive or not lang.fast_compile else lang.fast_compile
     return {
         "id": job_id,
         "files": {lang.source_file: program},
-        "compile": list(lang.compile) if lang.compile else None,
+        "compile": list(compile_cmd) if compile_cmd else None,
+        "fork": lang.fork_run and not naive,
+        "compile_server": list(lang.compile_server) if lang.compile_server and not naive else None,
         "run": list(lang.run),
         "compile_timeout": timeouts.compile_timeout or lang.compile_timeout,
         "run_cpu": timeouts.run_cpu or lang.run_cpu,
@@ -99,21 +105,32 @@ def default_workers() -> int:
 
 
 class Executor:
-    """Runs jobs through one sandbox pool per language."""
+    """Runs jobs through one sandbox pool per language.
+
+    Each distinct program runs once (duplicates share its verdict); with a ``cache``, verdicts
+    of programs already run on the same image are reused across runs. ``naive`` turns every
+    speed-up off (one fresh process per program, every duplicate executed): the baseline of the
+    throughput benchmark.
+    """
 
     def __init__(self, sandbox_factory: Callable[[str], object], workers: Optional[int] = None,
-                 timeouts: Timeouts = Timeouts()):
+                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False):
         self.sandbox_factory = sandbox_factory  # language name -> Sandbox
         self.workers = workers or default_workers()
         self.timeouts = timeouts
+        self.cache = None if naive else cache
+        self.naive = naive
         self.identities: Dict[str, str] = {}
         self.replacements = 0
+        self.executed = 0
+        self.cache_hits = 0
 
     def run(self, jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
         """Execute ``jobs``; calls ``on_result(record)`` per job as results arrive. Returns seconds per language."""
         by_lang: Dict[str, Dict[str, List[Job]]] = defaultdict(lambda: defaultdict(list))
-        for job in jobs:
-            by_lang[job.language][job.program_hash].append(job)
+        for n, job in enumerate(jobs):
+            key = f"{job.program_hash}#{n}" if self.naive else job.program_hash  # naive: no deduplication
+            by_lang[job.language][key].append(job)
         seconds = {}
         for lang_name in LANGUAGES:  # fixed order
             groups = by_lang.get(lang_name)
@@ -121,19 +138,46 @@ class Executor:
                 continue
             lang = LANGUAGES[lang_name]
             t0 = time.monotonic()
-            requests = [make_request(lang, h, group[0].program, group[0].sentinel, self.timeouts)
+            requests = [make_request(lang, h, group[0].program, group[0].sentinel, self.timeouts, self.naive)
                         for h, group in groups.items()]
-            pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(requests)))
-            with pool:
-                self.identities[lang_name] = pool.identity
-                for request, outcome in pool.map(requests):
-                    for i, job in enumerate(groups[request["id"]]):
-                        on_result(result_record(job, outcome, duplicate=i > 0))
-                        if progress is not None:
-                            progress.update(1)
-            self.replacements += pool.replacements
+
+            def deliver(request, outcome, cached=False):
+                for i, job in enumerate(groups[request["id"]]):
+                    on_result(result_record(job, outcome, duplicate=cached or i > 0))
+                    if progress is not None:
+                        progress.update(1)
+
+            image_id = self._image_id(lang_name)
+            if self.cache is not None and image_id:
+                todo = []
+                for r in requests:
+                    hit = self.cache.get(cache_key(r["id"], image_id, r))
+                    if hit is None:
+                        todo.append(r)
+                    else:
+                        self.cache_hits += 1
+                        deliver(r, hit, cached=True)
+                requests = todo
+            if requests:
+                pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(requests)))
+                with pool:
+                    self.identities[lang_name] = pool.identity
+                    for request, outcome in pool.map(requests):
+                        self.executed += 1
+                        if self.cache is not None and image_id:
+                            self.cache.put(cache_key(request["id"], image_id, request), outcome)
+                        deliver(request, outcome)
+                self.replacements += pool.replacements
             seconds[lang_name] = time.monotonic() - t0
         return seconds
+
+    def _image_id(self, lang_name: str) -> Optional[str]:
+        if lang_name not in self.identities:
+            try:
+                self.identities[lang_name] = self.sandbox_factory(lang_name).identity
+            except Exception:
+                return None
+        return self.identities[lang_name]
 
 
 def docker_factory(limits: SandboxLimits = SandboxLimits(), client=None):

@@ -32,6 +32,9 @@ class Language:
     run_cpu: float = 10.0           # CPU seconds for the run (the verdict limit; load-independent)
     run_timeout: float = 30.0       # wall seconds for the run (catches sleeping/blocked programs)
     aliases: Tuple[str, ...] = ()
+    fast_compile: Optional[Tuple[str, ...]] = None  # cheaper compile with the same meaning (e.g. a PCH)
+    fork_run: bool = False          # run by forking the runner's preloaded interpreter (Python)
+    compile_server: Optional[Tuple[str, ...]] = None  # long-lived compiler replacing `compile` (Java)
 
 
 LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
@@ -40,13 +43,14 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         extra_keys=(), tag_line="# language: Python", source_file="main.py",
         compile=None, run=("python3", "main.py"),
         assemble=assembly.assemble_python, stop=cleaning.python_stop, clean=cleaning.python_clean,
-        failure_markers=("AssertionError",), aliases=("py", "python3")),
+        failure_markers=("AssertionError",), aliases=("py", "python3"), fork_run=True),
     Language(
         name="cpp", display="C++", task_prefix="CPP", data_file="humaneval_cpp.jsonl.gz",
         extra_keys=(), tag_line="// language: C++", source_file="main.cpp",
         compile=("g++", "-std=c++11", "-o", "main", "main.cpp", "-lcrypto"), run=("./main",),
         assemble=assembly.assemble_cpp, stop=cleaning.cpp_stop, clean=cleaning.cpp_clean,
-        failure_markers=("Assertion `",), aliases=("c++", "cxx")),
+        failure_markers=("Assertion `",), aliases=("c++", "cxx"),
+        fast_compile=("g++", "-std=c++11", "-include", "/opt/hx/pch/hx.h", "-o", "main", "main.cpp", "-lcrypto")),
     Language(
         name="java", display="Java", task_prefix="Java", data_file="humaneval_java.jsonl.gz",
         extra_keys=("text",), tag_line="// language: Java", source_file="Main.java",
@@ -55,7 +59,8 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         run=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".",
              assembly.JAVA_ENTRY_CLASS),
         assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
-        failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0),
+        failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0,
+        compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx512m", "-cp", "/opt/hx/javac", "HxJavac")),
     Language(
         name="js", display="JavaScript", task_prefix="JavaScript", data_file="humaneval_js.jsonl.gz",
         extra_keys=(), tag_line="// language: JavaScript", source_file="main.js",
@@ -68,7 +73,8 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         source_file="main_test.go",
         compile=("go", "test", "-c", "-o", "main.test", "."), run=("./main.test", "-test.count=1"),
         assemble=assembly.assemble_go, stop=cleaning.go_stop, clean=cleaning.go_clean,
-        failure_markers=("--- FAIL",), crash_markers=("panic:",), aliases=("golang",)),
+        failure_markers=("--- FAIL",), crash_markers=("panic:",), aliases=("golang",),
+        fast_compile=("go", "test", "-c", "-ldflags=-s -w", "-o", "main.test", ".")),  # no DWARF: faster link
 )}
 
 _BY_ALIAS = {k: lang for lang in LANGUAGES.values()

@@ -27,6 +27,7 @@ Standard library only: it runs in every language image.
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -71,6 +72,54 @@ def _read_capped(path, cap):
     return text, data
 
 
+def _preload():
+    """Import the modules every program imports (HX_PRELOAD), once, before forking programs from here."""
+    names = [m for m in os.environ.get("HX_PRELOAD", "").split(",") if m]
+    for name in names:
+        try:
+            __import__(name)
+        except Exception:
+            pass
+
+
+def _fork_exec_python(path, cwd):
+    """In a forked child: run the Python file like `python3 path` would, then exit. Never returns."""
+    import atexit
+    import builtins
+    import traceback
+    code = 0
+    try:
+        os.chdir(cwd)
+        sys.argv = [path]
+        sys.path[0] = cwd
+        if "random" in sys.modules:  # a fresh interpreter seeds from the OS; so does a forked program
+            sys.modules["random"].seed()
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        glb = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
+        exec(compile(source, path, "exec"), glb)
+    except SystemExit as exc:
+        if exc.code is None:
+            code = 0
+        elif isinstance(exc.code, int):
+            code = exc.code
+        else:
+            sys.stderr.write(str(exc.code) + "\n")
+            code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(code & 0xFF)
+
+
 class Runner:
     def __init__(self):
         self.keep_pids = set(self._pids())  # init, the idle main process, this runner
@@ -106,30 +155,71 @@ class Runner:
             if pid == 0:
                 return
 
-    def run_stage(self, argv, cwd, wall, cpu, file_limit, cap):
+    @staticmethod
+    def _wait(pid, timeout):
+        """Exit status as subprocess reports it (-signal when killed); None on timeout."""
+        if timeout is not None:
+            fd = os.pidfd_open(pid)
+            try:
+                ready, _, _ = select.select([fd], [], [], timeout)
+            finally:
+                os.close(fd)
+            if not ready:
+                return None
+        _, status = os.waitpid(pid, 0)
+        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+    @staticmethod
+    def _fork_python(path, cwd, out, err, cpu, file_limit):
+        """Fork this (preloaded) interpreter for one program: no interpreter start-up, no re-imports."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # child
+            try:
+                os.setsid()
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                _limits(cpu, file_limit)()
+            except BaseException:
+                os._exit(125)
+            _fork_exec_python(path, cwd)
+        return pid
+
+    def run_stage(self, argv, cwd, wall, cpu, file_limit, cap, fork=False):
         out_path = os.path.join(self.io_dir, "stdout")
         err_path = os.path.join(self.io_dir, "stderr")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         timed_out = False
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            try:
-                proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                        start_new_session=True, preexec_fn=_limits(cpu, file_limit))
-            except OSError as exc:
-                return {"returncode": None, "error": "cannot start %r: %s" % (argv[0], exc)}
-            try:
-                returncode = proc.wait(timeout=wall)
-            except subprocess.TimeoutExpired:
+            proc = None
+            if fork:
+                pid = self._fork_python(argv[-1], cwd, out, err, cpu, file_limit)
+            else:
+                try:
+                    proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                            start_new_session=True, preexec_fn=_limits(cpu, file_limit))
+                except OSError as exc:
+                    return {"returncode": None, "error": "cannot start %r: %s" % (argv[0], exc)}
+                pid = proc.pid
+            returncode = self._wait(pid, wall)
+            if returncode is None:
                 timed_out = True
                 try:
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                returncode = proc.wait()
+                returncode = self._wait(pid, None)
+            if proc is not None:
+                # reaped here: tell subprocess, or it would later waitpid() this pid number again
+                # (by then maybe another program's) from its clean-up of unwaited Popen objects
+                proc.returncode = returncode
         wall_s = time.monotonic() - start
         try:  # background children of the program die with it
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -142,6 +232,56 @@ class Runner:
         return {"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
                 "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes}
 
+    # -- a long-lived compiler (Java): one warm process instead of a compiler start per program
+    def _start_server(self, argv):
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=open(os.path.join(self.io_dir, "server.log"), "ab"),
+                                start_new_session=True)
+        self.keep_pids.add(proc.pid)
+        self.server = proc
+
+    def _stop_server(self):
+        proc = getattr(self, "server", None)
+        self.server = None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            self.keep_pids.discard(proc.pid)
+
+    def compile_with_server(self, argv, work, wall, cap):
+        start = time.monotonic()
+        for attempt in range(2):
+            proc = getattr(self, "server", None)
+            if proc is None or proc.poll() is not None:
+                self._stop_server()
+                self._start_server(argv)
+                proc = self.server
+            try:
+                proc.stdin.write((work + "\n").encode())
+                proc.stdin.flush()
+            except OSError:  # the server died (e.g. killed by a program): restart once
+                self._stop_server()
+                continue
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, wall - (time.monotonic() - start)))
+            if not ready:
+                self._stop_server()
+                return {"returncode": None, "timed_out": True, "wall_s": round(time.monotonic() - start, 4),
+                        "cpu_s": None, "stdout": "", "stderr": ""}
+            line = proc.stdout.readline()
+            if not line:
+                self._stop_server()
+                continue
+            log, _ = _read_capped(os.path.join(work, ".hx-javac.log"), cap)
+            code = int(line.strip() or 2)
+            if code == 2:
+                return {"returncode": None, "error": "compile server failed: " + log[-500:]}
+            return {"returncode": code, "timed_out": False, "wall_s": round(time.monotonic() - start, 4),
+                    "cpu_s": None, "stdout": "", "stderr": log}
+        return {"returncode": None, "error": "the compile server keeps dying"}
+
     def execute(self, req):
         work = tempfile.mkdtemp(prefix="p-", dir=WORK_ROOT)
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
@@ -152,9 +292,14 @@ class Runner:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(content)
-            if req.get("compile"):
+            if req.get("compile_server"):
+                comp = self.compile_with_server(req["compile_server"], work, req.get("compile_timeout", 60), cap)
+            elif req.get("compile"):
                 comp = self.run_stage(req["compile"], work, req.get("compile_timeout", 60), None,
                                       COMPILE_FILE_LIMIT, cap)
+            else:
+                comp = None
+            if comp is not None:
                 comp.pop("_stdout_bytes", None)
                 result["compile"] = comp
                 if comp.get("error"):
@@ -167,7 +312,7 @@ class Runner:
                     result.update(status="compile_error", stage="compile")
                     return result
             run = self.run_stage(req["run"], work, req.get("run_timeout", 20), req.get("run_cpu", 10),
-                                 RUN_FILE_LIMIT, cap)
+                                 RUN_FILE_LIMIT, cap, fork=bool(req.get("fork")))
             out_bytes = run.pop("_stdout_bytes", b"")
             result["run"] = run
             result["stage"] = "run"
@@ -212,6 +357,7 @@ def wait_ready(timeout=120):
 
 def main():
     wait_ready()
+    _preload()
     runner = Runner()
     out = sys.stdout
     out.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")

@@ -41,3 +41,9 @@ def docker_client():
     if missing:
         pytest.fail(f"sandbox images missing for {missing}: run `humaneval-x sandbox build`")
     return client
+
+
+# Tests never share the user's results cache (nor each other's across sessions).
+import tempfile as _tempfile
+
+os.environ.setdefault("HUMANEVAL_X_CACHE", _tempfile.mkdtemp(prefix="hx-test-cache-"))

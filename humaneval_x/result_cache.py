@@ -1,0 +1,53 @@
+"""A results cache across runs: the verdict of an assembled program on a given sandbox image.
+
+Key: sha256 of (assembled program, language, sandbox image id, limits, execution mode). The
+program text contains the test code, so the dataset variant is part of the key. Harness errors
+are never stored. SQLite in the user cache (``~/.cache/humaneval-x/results.sqlite``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Optional
+
+from .paths import user_cache_dir
+
+
+def cache_key(program_hash: str, image_id: str, request: dict) -> str:
+    limits = {k: request.get(k) for k in ("compile", "run", "compile_timeout", "run_cpu", "run_timeout", "fork", "compile_server",
+                                          "failure_markers", "crash_markers", "output_cap")}
+    blob = json.dumps([program_hash, image_id, limits], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class ResultCache:
+    def __init__(self, path: Optional[Path] = None):
+        self.path = Path(path) if path else user_cache_dir() / "results.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, outcome TEXT NOT NULL)")
+        self._db.commit()
+        self.hits = 0
+
+    def get(self, key: str) -> Optional[dict]:
+        with self._lock:
+            row = self._db.execute("SELECT outcome FROM results WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.hits += 1
+        return json.loads(row[0])
+
+    def put(self, key: str, outcome: dict) -> None:
+        if outcome.get("status") in (None, "harness_error"):
+            return
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(outcome)))
+            self._db.commit()
+
+    def close(self):
+        self._db.close()
