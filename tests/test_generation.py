@@ -166,3 +166,36 @@ def test_backend_registry():
     assert get_backend("transformers-plain").name == "transformers-plain"
     with pytest.raises(ValueError):
         get_backend("nope")
+
+
+def test_chat_prompt_starts_the_answer_with_the_code(tiny_model, tokenizer):
+    from humaneval_x.generate import with_chat_fence
+    backend = TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer)
+    text = backend.chat_prompt("Complete the code.", "```python\ndef f(x):\n")
+    assert text.endswith("```python\ndef f(x):\n") and "Complete the code." in text
+    stop = with_chat_fence(LANGUAGES["python"].stop)
+    assert stop("    return x\n```\nExplanation") == len("    return x\n")
+    assert stop("    return x\nprint(1)") == len("    return x")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_gate_two_real_runs_of_the_default_model(tmp_path, data_dir, docker_client):
+    import subprocess
+    import sys
+    common = ["--n", "2", "--max-new-tokens", "32", "--data-dir", data_dir, "--progress=False"]
+    base = tmp_path / "base"
+    first = subprocess.run([sys.executable, "-m", "humaneval_x.cli", "evaluate-generation", "--languages", "python",
+                            "--limit", "2", "--preset", "pass1", "--output-dir", str(base), *common],
+                           capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stderr[-2000:]
+    gate = subprocess.run([sys.executable, "-m", "humaneval_x.cli", "gate", "--baseline", str(base / "summary.json"),
+                           "--run", "--output-dir", str(tmp_path / "cand"), "--junit", str(tmp_path / "g.xml"),
+                           *common], capture_output=True, text=True, timeout=900)
+    assert gate.returncode == 0, gate.stdout[-2000:] + gate.stderr[-2000:]
+    assert "verdict: PASS" in gate.stdout
+    # same model, same seed, same settings: the very same samples
+    a = [json.loads(l)["raw_generation"] for l in (base / SAMPLES_FILE).read_text().splitlines()]
+    b = [json.loads(l)["raw_generation"] for l in (tmp_path / "cand" / SAMPLES_FILE).read_text().splitlines()]
+    assert sorted(a) == sorted(b) and len(a) == 4
+    assert (tmp_path / "cand" / "report.html").exists()
