@@ -19,7 +19,6 @@ the fast path must equal the naive one (the script fails loudly otherwise).
 import argparse
 import json
 import random
-import re
 import sys
 import tempfile
 import time

@@ -15,8 +15,8 @@ from .metrics import DEFAULT_KS
 from .samples import Sample, load_samples, sample_key
 from .summary import format_table, summarize
 
-RESULTS_FILE = "results.jsonl"
-SUMMARY_FILE = "summary.json"
+from .runs import RESULTS_FILE, SUMMARY_FILE
+
 RUN_FILE = "run.json"
 
 

@@ -10,7 +10,7 @@ import hashlib
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
 from .assembly import sentinel_for

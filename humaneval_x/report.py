@@ -7,7 +7,6 @@ sample's code, verdict and captured output. ``compare`` renders two or more runs
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -299,8 +298,7 @@ def render_markdown(run: Run) -> str:
 
 
 def write_reports(run_dir, samples_per_problem: int = 5) -> List[Path]:
-    run = load_run(run_dir, tuple(json.loads((Path(run_dir) / "summary.json").read_text()).get("ks", (1, 10, 100)))
-                   if (Path(run_dir) / "summary.json").exists() else (1, 10, 100))
+    run = load_run(run_dir)
     out = Path(run_dir) if Path(run_dir).is_dir() else Path(run_dir).parent
     md, page = out / "report.md", out / "report.html"
     md.write_text(render_markdown(run))
@@ -330,7 +328,7 @@ def compare(run_paths: Sequence[str], output_dir, metric_ks: Sequence[int] = (1,
             series[n] = {group_label(g): (v[key], *bootstrap_interval(v["per_problem"], k))
                          for g, v in r.groups().items() if key in v}
         body.append(svg_bars(series, f"{key} per group, 95% intervals"))
-        body.append(f"<table><tr><th class=l>group</th>" + "".join(f"<th>{E(n)}</th>" for n in names) + "</tr>")
+        body.append("<table><tr><th class=l>group</th>" + "".join(f"<th>{E(n)}</th>" for n in names) + "</tr>")
         md += ["", f"**{key}** (%)", "", "| group | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
         for g in all_groups:
             vals = [r.groups().get(g, {}).get(key) for r in runs]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -33,8 +33,10 @@ class Run:
         return out
 
 
-def load_run(path, ks=DEFAULT_KS) -> Run:
-    """A run folder (results.jsonl [+ summary.json]), a results .jsonl file, or a summary .json file."""
+def load_run(path, ks=None) -> Run:
+    """A run folder (results.jsonl [+ summary.json]), a results .jsonl file, or a summary .json file.
+
+    Scores are recomputed from the results for ``ks`` (default: the ks of the stored summary)."""
     p = Path(path)
     if not p.exists():
         raise HarnessError(f"{p}: no such file or folder")
@@ -67,11 +69,12 @@ def _from_results(folder: Path, results: Path, summary_path: Path, ks) -> Run:
             raise HarnessError(f"{results}: record {i + 1} is not a humaneval-x result")
     if not records:
         raise HarnessError(f"{results}: no results")
-    meta = {}
+    meta, stored_ks = {}, DEFAULT_KS
     if summary_path.exists():
         try:
             old = json.loads(summary_path.read_text())
             meta = {k: old[k] for k in ("dataset_variant", "sampling", "generation", "run_name") if k in old}
+            stored_ks = tuple(old.get("ks", DEFAULT_KS))
         except (OSError, json.JSONDecodeError):
             pass
-    return Run(folder, summarize(records, ks, meta), records)
+    return Run(folder, summarize(records, ks or stored_ks, meta), records)

@@ -174,8 +174,11 @@ def test_chat_prompt_starts_the_answer_with_the_code(tiny_model, tokenizer):
     text = backend.chat_prompt("Complete the code.", "```python\ndef f(x):\n")
     assert text.endswith("```python\ndef f(x):\n") and "Complete the code." in text
     stop = with_chat_fence(LANGUAGES["python"].stop)
-    assert stop("    return x\n```\nExplanation") == len("    return x\n")
+    assert stop("    return x\n```\nExplanation") == len("    return x")  # unindented line: the function ended
     assert stop("    return x\nprint(1)") == len("    return x")
+    js_stop = with_chat_fence(LANGUAGES["js"].stop)
+    assert js_stop("  return x\n```\n}") == len("  return x\n")           # the fence comes first
+    assert js_stop("  return x\n}\n```") == len("  return x\n}")           # the function closes first
 
 
 @pytest.mark.docker

@@ -1,9 +1,7 @@
-import re
 
 import pytest
 
 from humaneval_x.errors import HarnessError
-from humaneval_x.languages import LANGUAGES
 from humaneval_x.prompts import (PromptOptions, generation_items, generation_prompt, parse_pairs,
                                  translation_items, translation_prompt)
 

@@ -13,7 +13,7 @@ Compared with calling ``generate(num_return_sequences=n)`` per problem:
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 from .backend import Backend, Completion, GenerationRequest, SamplingParams, sample_seed
 

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict
 
 from ..errors import SandboxError
 from ..paths import RUNNERS_DIR, SANDBOXES_DIR, user_cache_dir
@@ -52,12 +52,12 @@ def image_tag(lang: str) -> str:
     return f"{IMAGE_REPO}/{lang}:{h.hexdigest()[:16]}"
 
 
-def fetch_artifact(art: dict) -> Path:
-    """The artifact file from the user cache, fetched with `npm pack` when missing."""
+def fetch_artifact(lang: str, art: dict) -> Path:
+    """The artifact file from the user cache (or the build context folder), fetched with `npm pack` when missing."""
     cache = user_cache_dir() / "artifacts"
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / art["file"]
-    local = SANDBOXES_DIR / "js" / art["file"]
+    local = SANDBOXES_DIR / lang / art["file"]
     if not path.exists() and local.exists():
         shutil.copy(local, path)
     if not path.exists():
@@ -124,7 +124,7 @@ def build_image(lang: str, client=None, log=print, force: bool = False) -> str:
         for name, content in context_files(lang).items():
             Path(ctx, name).write_bytes(content)
         for art in _artifacts(lang):
-            shutil.copy(fetch_artifact(art), Path(ctx, art["file"]))
+            shutil.copy(fetch_artifact(lang, art), Path(ctx, art["file"]))
         log(f"building {tag} ...")
         try:
             client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, pull=False)
