@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 from .dataset import DEFAULT_VARIANT, Problem, load_problems
 from .errors import HarnessError
-from .execute import Executor, Job, Timeouts, default_workers, docker_factory, make_job
+from .execute import Executor, Job, Timeouts, make_job
 from .jsonl import JsonlAppender, read_jsonl
 from .languages import language_of_task
 from .metrics import DEFAULT_KS
@@ -126,12 +126,17 @@ def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str 
     problems = load_problems(langs, data_dir=data_dir, variant=variant)
     out_dir = Path(output_dir) if output_dir else default_output_dir(samples_path)
     check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})
-    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts,
-                        cache=open_cache(cache))
-    meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean,
-            "tool_versions": tool_versions()}
-    summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks, meta=meta,
-                          show_progress=show_progress, log=log)
+    meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean}
+    return execute_and_report(samples, problems, out_dir, clean, meta, workers, ks, timeouts, sandbox_factory,
+                              cache, show_progress, log)
+
+
+def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict, workers, ks, timeouts,
+                       sandbox_factory, cache: bool, show_progress, log) -> dict:
+    """Execute the samples through the sandboxes (resumable), then print the table and where things are."""
+    executor = Executor(sandbox_factory, workers, timeouts, cache=open_cache(cache))
+    summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks,
+                          meta={**meta, "tool_versions": tool_versions()}, show_progress=show_progress, log=log)
     log(format_table(summary))
     log(f"results: {out_dir / RESULTS_FILE}\nsummary: {out_dir / SUMMARY_FILE}")
     return summary
@@ -175,13 +180,8 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
     wanted = {(i.task_id, i.source_language or "") for i in items}
     samples = [s for s in load_samples(samples_path)
                if (s.task_id, s.source_language or "") in wanted and s.sample_index < params.n]
-    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts,
-                        cache=open_cache(cache))
     meta = {"dataset_variant": identity.get("dataset_variant"), "sampling": asdict(params), "chat": chat,
-            "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2)},
-            "tool_versions": tool_versions()}
-    summary = run_samples(samples, problems, out_dir, clean=True, executor=executor, ks=ks, meta=meta,
-                          show_progress=show_progress, log=log)
-    log(format_table(summary))
-    log(f"samples: {samples_path}\nresults: {out_dir / RESULTS_FILE}\nsummary: {out_dir / SUMMARY_FILE}")
-    return summary
+            "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2)}}
+    log(f"samples: {samples_path}")
+    return execute_and_report(samples, problems, out_dir, True, meta, workers, ks, timeouts, sandbox_factory,
+                              cache, show_progress, log)

@@ -113,9 +113,9 @@ class Executor:
     throughput benchmark.
     """
 
-    def __init__(self, sandbox_factory: Callable[[str], object], workers: Optional[int] = None,
+    def __init__(self, sandbox_factory: Optional[Callable[[str], object]] = None, workers: Optional[int] = None,
                  timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False):
-        self.sandbox_factory = sandbox_factory  # language name -> Sandbox
+        self.sandbox_factory = sandbox_factory or docker_factory()  # language name -> Sandbox
         self.workers = workers or default_workers()
         self.timeouts = timeouts
         self.cache = None if naive else cache

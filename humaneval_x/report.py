@@ -246,15 +246,14 @@ def render_html(run: Run, samples_per_problem: int = 5) -> str:
 
 
 def _problem_table(run: Run, samples_per_problem: int) -> str:
-    from .summary import problem_key
+    from .summary import problem_key, task_order
     by_problem: Dict[str, List[dict]] = {}
     for r in run.records:
         by_problem.setdefault(problem_key(r), []).append(r)
     out = ["<h2>Problems</h2><input id='filter' placeholder='filter (task, status, language)'>",
            "<table id='problems'><thead><tr><th class=l>problem</th><th>n</th><th>correct</th><th>pass@1</th>"
            "<th class=l>statuses</th><th class=l>samples</th></tr></thead><tbody>"]
-    from .summary import _task_order
-    for key in sorted(by_problem, key=_task_order):
+    for key in sorted(by_problem, key=task_order):
         recs = by_problem[key]
         graded = [r for r in recs if r["status"] != "harness_error"]
         c = sum(r["passed"] for r in graded)

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .dataset import DEFAULT_VARIANT, load_problems
 from .evaluate import progress_disabled
-from .execute import Executor, Timeouts, default_workers, docker_factory, make_job
+from .execute import Executor, Timeouts, make_job
 from .languages import LANGUAGES, parse_languages
 from .samples import Sample
 
@@ -81,7 +81,7 @@ def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str 
             for i, (label, code, status) in enumerate(WRONG[name], start=1):
                 jobs.append(make_job(Sample(tid, i, code), problems[tid], clean=False))
                 expected[(tid, i)] = (label, status)
-    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers(), timeouts)
+    executor = Executor(sandbox_factory, workers, timeouts)
     results: Dict[tuple, dict] = {}
     t0 = time.monotonic()
     with tqdm(total=len(jobs), desc="self-check", unit="program", disable=progress_disabled(show_progress)) as bar:
@@ -142,7 +142,7 @@ def run_translation_self_check(pairs=None, data_dir: Optional[str] = None, varia
         for n in range(164 if limit is None else limit):
             tgt = by_num[(t, n)]
             jobs.append(make_job(Sample(tgt.task_id, 0, tgt.canonical_solution, source_language=s), tgt, clean=False))
-    executor = Executor(sandbox_factory or docker_factory(), workers or default_workers())
+    executor = Executor(sandbox_factory, workers)
     per_pair: Dict[str, Counter] = defaultdict(Counter)
     failures = []
     t0 = time.monotonic()

@@ -23,7 +23,7 @@ def _group_score(records: List[dict], ks) -> dict:
         pp[1] += bool(r["passed"])
     counts = [tuple(v) for v in per_problem.values()]
     return {
-        "per_problem": {t: list(v) for t, v in sorted(per_problem.items(), key=lambda kv: _task_order(kv[0]))},
+        "per_problem": {t: list(v) for t, v in sorted(per_problem.items(), key=lambda kv: task_order(kv[0]))},
         "problems": len(per_problem),
         "samples": len(records),
         "min_samples_per_problem": min((n for n, _ in counts), default=0),
@@ -37,7 +37,7 @@ def problem_key(r: dict) -> str:
     return f"{r['source_language']}:{r['task_id']}" if r.get("source_language") else r["task_id"]
 
 
-def _task_order(key: str):
+def task_order(key: str):
     source, _, task_id = key.rpartition(":")
     prefix, num = task_id.split("/")
     return (source, prefix, int(num))
