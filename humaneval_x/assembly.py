@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .clike import strip_comments_and_strings
+from .clike import code_positions, strip_comments_and_strings
 from .errors import HarnessError
 
 SENTINEL_PREFIX = "HUMANEVAL_X_SUITE_COMPLETE_"
@@ -117,3 +117,33 @@ def assemble_go(problem, head: str, completion: str, sentinel: str) -> str:
                 f'    if code == 0 {{ hxos.Stdout.WriteString("\\n{sentinel}\\n") }}\n'
                 "    hxos.Exit(code)\n}\n")
     return header + body + "\n" + problem.test + "\n" + testmain
+
+
+GO_TOP_FUNC = re.compile(r"\bfunc\s+(\w+)\s*\(")
+
+
+def go_batch_info(program: str):
+    """{"test": name} when a Go program may share a test binary with others, else None.
+
+    In a shared binary every linked package initialises in every run, and only the program's own
+    test is selected; so only programs with no package-level ``var``, no ``init``, and exactly one
+    test function (besides the harness's TestMain) qualify. The rest compile alone, as before.
+    """
+    if not program.startswith("package main\n"):
+        return None
+    depth, top = 0, []
+    for _, c in code_positions(program):
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0:
+            top.append(c)
+    top_text = "".join(top)
+    if re.search(r"\bvar\b", top_text):
+        return None
+    funcs = GO_TOP_FUNC.findall(top_text)
+    special = [f for f in funcs if re.match(r"(Test|Benchmark|Example|Fuzz)", f) and f != "TestMain"]
+    if "init" in funcs or funcs.count("TestMain") != 1 or len(special) != 1 or not special[0].startswith("Test"):
+        return None
+    return {"test": special[0]}

@@ -60,7 +60,7 @@ def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeo
                  naive: bool = False) -> dict:
     """A runner request. ``naive``: one fresh process per program, as the original harness ran them."""
     compile_cmd = lang.compile if naive or not lang.fast_compile else lang.fast_compile
-    return {
+    request = {
         "id": job_id,
         "files": {lang.source_file: program},
         "compile": list(compile_cmd) if compile_cmd else None,
@@ -75,6 +75,23 @@ def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeo
         "crash_markers": list(lang.crash_markers),
         "output_cap": OUTPUT_CAP,
     }
+    if lang.batch_kind and not naive:
+        request["batch_info"] = lang.batch_info(program)
+    return request
+
+
+def batch_requests(lang: Language, requests: List[dict]) -> List[dict]:
+    """Requests as the pool takes them: programs that can share a build go in batches of
+    ``lang.batch_size`` (the runner still runs each in its own process), the rest alone."""
+    if not lang.batch_kind:
+        return requests
+    alone = [r for r in requests if not r.get("batch_info")]
+    shared = [r for r in requests if r.get("batch_info")]
+    batches = [{"id": "batch:" + chunk[0]["id"], "batch": chunk, "batch_kind": lang.batch_kind,
+                "compile_timeout": chunk[0]["compile_timeout"],
+                "run_timeout": sum(r["run_timeout"] for r in chunk)}
+               for chunk in (shared[i:i + lang.batch_size] for i in range(0, len(shared), lang.batch_size))]
+    return [b if len(b["batch"]) > 1 else b["batch"][0] for b in batches] + alone
 
 
 def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
@@ -97,6 +114,8 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
         info = outcome.get(stage)
         if info:
             rec[stage] = {k: info.get(k) for k in ("returncode", "timed_out", "wall_s", "cpu_s", "stdout", "stderr")}
+            if info.get("batch"):  # compiled with this many others (wall_s is its share)
+                rec[stage]["batch"] = info["batch"]
     return rec
 
 
@@ -162,7 +181,7 @@ class Executor:
                 pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(requests)))
                 with pool:
                     self.identities[lang_name] = pool.identity
-                    for request, outcome in pool.map(requests):
+                    for request, outcome in unbatched(pool.map(batch_requests(lang, requests))):
                         self.executed += 1
                         if self.cache is not None and image_id:
                             self.cache.put(cache_key(request["id"], image_id, request), outcome)
@@ -178,6 +197,20 @@ class Executor:
             except Exception:
                 return None
         return self.identities[lang_name]
+
+
+def unbatched(pairs):
+    """(request, result) pairs with every batch opened into its members'."""
+    for request, outcome in pairs:
+        if "batch" not in request:
+            yield request, outcome
+            continue
+        results = outcome.get("results") or []
+        for i, member in enumerate(request["batch"]):
+            res = results[i] if i < len(results) and isinstance(results[i], dict) else {
+                "id": member["id"], "status": "harness_error", "stage": None,
+                "detail": outcome.get("detail") or "the batch returned no result for this program"}
+            yield member, res
 
 
 def docker_factory(limits: SandboxLimits = SandboxLimits(), client=None):

@@ -188,7 +188,7 @@ class Runner:
             _fork_exec_python(path, cwd)
         return pid
 
-    def run_stage(self, argv, cwd, wall, cpu, file_limit, cap, fork=False):
+    def run_stage(self, argv, cwd, wall, cpu, file_limit, cap, fork=False, env=None):
         out_path = os.path.join(self.io_dir, "stdout")
         err_path = os.path.join(self.io_dir, "stderr")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -201,7 +201,8 @@ class Runner:
             else:
                 try:
                     proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                            start_new_session=True, preexec_fn=_limits(cpu, file_limit))
+                                            start_new_session=True, preexec_fn=_limits(cpu, file_limit),
+                                            env=dict(os.environ, **env) if env else None)
                 except OSError as exc:
                     return {"returncode": None, "error": "cannot start %r: %s" % (argv[0], exc)}
                 pid = proc.pid
@@ -228,9 +229,10 @@ class Runner:
         if cpu and (returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and cpu_s >= cpu - 0.5)):
             timed_out = True
         stdout, out_bytes = _read_capped(out_path, cap)
-        stderr, _ = _read_capped(err_path, cap)
+        stderr, err_bytes = _read_capped(err_path, cap)
         return {"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
-                "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes}
+                "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes,
+                "_stderr_bytes": err_bytes}
 
     # -- a long-lived compiler (Java): one warm process instead of a compiler start per program
     def _start_server(self, argv):
@@ -301,6 +303,7 @@ class Runner:
                 comp = None
             if comp is not None:
                 comp.pop("_stdout_bytes", None)
+                comp.pop("_stderr_bytes", None)
                 result["compile"] = comp
                 if comp.get("error"):
                     result.update(status="harness_error", stage="compile", detail=comp["error"])
@@ -311,19 +314,116 @@ class Runner:
                 if comp["returncode"] != 0:
                     result.update(status="compile_error", stage="compile")
                     return result
-            run = self.run_stage(req["run"], work, req.get("run_timeout", 20), req.get("run_cpu", 10),
-                                 RUN_FILE_LIMIT, cap, fork=bool(req.get("fork")))
-            out_bytes = run.pop("_stdout_bytes", b"")
-            result["run"] = run
-            result["stage"] = "run"
-            if run.get("error"):
-                result.update(status="harness_error", detail=run["error"])
-                return result
-            result.update(self.verdict(req, run, out_bytes))
-            return result
+            return self.run_and_judge(req, req["run"], work, result, fork=bool(req.get("fork")))
         finally:
             self.kill_strays()
             shutil.rmtree(work, ignore_errors=True)
+
+    def run_and_judge(self, req, argv, work, result, fork=False, env=None):
+        run = self.run_stage(argv, work, req.get("run_timeout", 20), req.get("run_cpu", 10), RUN_FILE_LIMIT,
+                             int(req.get("output_cap", 4096)), fork=fork, env=env)
+        out_bytes = run.pop("_stdout_bytes", b"")
+        run.pop("_stderr_bytes", None)
+        result["run"] = run
+        result["stage"] = "run"
+        if run.get("error"):
+            result.update(status="harness_error", detail=run["error"])
+            return result
+        result.update(self.verdict(req, run, out_bytes))
+        return result
+
+    # -- batches: programs compiled together (one link), each still run in its own fresh process
+    def execute_batch(self, req):
+        members = req["batch"]
+        builder = BATCH_BUILDERS.get(req.get("batch_kind"))
+        results = builder(self, req) if builder else {}
+        # whatever the batch could not settle runs alone, exactly as an unbatched request would
+        return {"id": req.get("id"), "results": [results.get(i) or self.execute(r) for i, r in enumerate(members)]}
+
+    def go_batch(self, req):
+        """Go: each program becomes package hxpK of one GOPATH tree; `go vet` (the checks `go test`
+        runs) over all of them, one test binary linking every clean package, one fresh process per
+        program selected by HX_PROG. Returns {member index: result} for the programs it settled."""
+        members = req["batch"]
+        root = tempfile.mkdtemp(prefix="b-", dir=WORK_ROOT)
+        try:
+            return self._go_batch(req, members, root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def _go_batch(self, req, members, root):
+        src = os.path.join(root, "src", "hxb")
+        env = {"GOPATH": root + ":" + os.environ.get("GOPATH", "")}
+        tests = {}
+        for k, r in enumerate(members):
+            (name, text), = r["files"].items()
+            test = (r.get("batch_info") or {}).get("test")
+            if not text.startswith("package main\n") or not test:
+                continue
+            os.makedirs(os.path.join(src, "hxp%d" % k))
+            with open(os.path.join(src, "hxp%d" % k, "p.go"), "w", encoding="utf-8") as f:
+                f.write("package hxp%d\n" % k + text[len("package main\n"):])
+            tests[k] = test
+        results = {}
+        timeout = float(req.get("compile_timeout", 60))
+        start = time.monotonic()
+
+        def fail(k, log):
+            log = log.replace("hxp%d/p.go" % k, next(iter(members[k]["files"])))  # the name it has alone
+            results[k] = {"id": members[k].get("id"), "status": "compile_error", "stage": "compile", "detail": "",
+                          "compile": {"returncode": 2, "timed_out": False, "stdout": "", "stderr": log[-4000:],
+                                      "wall_s": None, "cpu_s": None, "batch": len(members)}}
+
+        if not tests:
+            return results
+        vet = self.run_stage(["go", "vet"] + GO_VET_FLAGS + ["hxb/hxp%d" % k for k in tests], src, timeout, None,
+                             COMPILE_FILE_LIMIT, 4096, env=env)
+        if vet.get("error") or vet["timed_out"]:
+            return {}
+        sections = _go_sections(vet["_stderr_bytes"].decode("utf-8", "replace"))
+        if vet["returncode"] != 0 and not sections:
+            return {}
+        for k, log in sections.items():
+            if k in tests:
+                fail(k, log)
+                del tests[k]
+        binary = os.path.join(root, "batch.test")
+        for _ in range(3):
+            if not tests:
+                return results
+            driver = os.path.join(src, "driver")
+            os.makedirs(driver, exist_ok=True)
+            with open(os.path.join(driver, "d_test.go"), "w") as f:
+                f.write(_go_driver(tests))
+            build = self.run_stage(["go", "test", "-c", "-vet=off", "-ldflags=-s -w", "-o", binary, "."], driver,
+                                   max(1.0, timeout - (time.monotonic() - start)), None, COMPILE_FILE_LIMIT, 4096,
+                                   env=env)
+            if build.get("error") or build["timed_out"]:
+                return results
+            if build["returncode"] == 0:
+                break
+            sections = {k: v for k, v in _go_sections(build["_stderr_bytes"].decode("utf-8", "replace")).items()
+                        if k in tests}
+            if not sections:
+                return results
+            for k, log in sections.items():
+                fail(k, log)
+                del tests[k]
+        else:
+            return results
+        compile_info = {"returncode": 0, "timed_out": False, "stdout": "", "stderr": "", "batch": len(members),
+                        "wall_s": round((time.monotonic() - start) / len(members), 4), "cpu_s": None}
+        for k in tests:
+            r = members[k]
+            work = tempfile.mkdtemp(prefix="p-", dir=WORK_ROOT)
+            result = {"id": r.get("id"), "status": None, "stage": None, "detail": "", "compile": dict(compile_info)}
+            try:
+                results[k] = self.run_and_judge(r, [binary, "-test.count=1", "-test.run=^TestHx%d$" % k], work,
+                                                result, env={"HX_PROG": str(k)})
+            finally:
+                self.kill_strays()
+                shutil.rmtree(work, ignore_errors=True)
+        return results
 
     @staticmethod
     def verdict(req, run, out_bytes):
@@ -347,6 +447,36 @@ class Runner:
         return {"status": "runtime_error", "detail": "exited with status %s" % rc}
 
 
+GO_VET_FLAGS = ["-atomic", "-bool", "-buildtags", "-errorsas", "-ifaceassert", "-nilfunc", "-printf",
+                "-stringintconv"]  # exactly the checks `go test` runs before testing
+
+
+def _go_sections(text):
+    """{package index K: its messages} from go's `# hxb/hxpK` headed output."""
+    sections, current = {}, None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("# "):
+            name = line[2:].strip()
+            current = int(name[len("hxb/hxp"):]) if name.startswith("hxb/hxp") and name[7:].isdigit() else None
+            continue
+        if current is not None:
+            sections[current] = sections.get(current, "") + line
+    return sections
+
+
+def _go_driver(tests):
+    """The test main of a Go batch: HX_PROG=K runs program K's own TestMain and only its test."""
+    imports = "".join('    "hxb/hxp%d"\n' % k for k in tests)
+    cases = "".join('    case "%d":\n        hxp%d.TestMain(m)\n' % (k, k) for k in tests)
+    wrappers = "".join("func TestHx%d(t *testing.T) { hxp%d.%s(t) }\n" % (k, k, name) for k, name in tests.items())
+    return ("package main\n\nimport (\n    \"os\"\n    \"testing\"\n" + imports + ")\n\n"
+            "func TestMain(m *testing.M) {\n    switch os.Getenv(\"HX_PROG\") {\n" + cases + "    }\n"
+            "    os.Stderr.WriteString(\"hx: no such program in this batch\\n\")\n    os.Exit(125)\n}\n\n" + wrappers)
+
+
+BATCH_BUILDERS = {"go": Runner.go_batch}
+
+
 def wait_ready(timeout=120):
     deadline = time.monotonic() + timeout
     while not os.path.exists(READY_FILE):
@@ -367,14 +497,16 @@ def main():
             continue
         try:
             req = json.loads(line)
-            res = runner.execute(req)
+            res = runner.execute_batch(req) if "batch" in req else runner.execute(req)
+            text = json.dumps(res)
         except Exception as exc:  # a runner bug is a harness error, never a model failure
             res = {"id": None, "status": "harness_error", "stage": None, "detail": "runner: %r" % (exc,)}
             try:
                 res["id"] = json.loads(line).get("id")
             except Exception:
                 pass
-        out.write(json.dumps(res) + "\n")
+            text = json.dumps(res)
+        out.write(text + "\n")
         out.flush()
 
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from humaneval_x.assembly import assemble_go, go_used_packages, sentinel_for
+from humaneval_x.assembly import assemble_go, go_batch_info, go_used_packages, sentinel_for
 from humaneval_x.languages import LANGUAGES, get_language, language_of_task, parse_languages
 
 
@@ -80,3 +80,16 @@ def test_language_lookup():
         get_language("rust")
     with pytest.raises(ValueError):
         language_of_task("Rust/1")
+
+
+def test_go_batch_eligibility(problems):
+    go = [p for p in problems.values() if p.language == "go"]
+    infos = [go_batch_info(assemble_go(p, p.prompt, p.canonical_solution, "S")) for p in go]
+    assert all(i is not None and i["test"].startswith("Test") for i in infos)  # every canonical program
+    p = problems["Go/0"]
+    body = "    return false\n}\n"
+    for extra in ("\nvar hidden = 1\n", "\nfunc init() {}\n", "\nfunc TestOther(t *testing.T) {}\n",
+                  "\nfunc BenchmarkX(b *testing.B) {}\n"):
+        assert go_batch_info(assemble_go(p, p.prompt, body + extra, "S")) is None, extra
+    # braces and keywords inside strings and comments do not count
+    assert go_batch_info(assemble_go(p, p.prompt, '    _ = "var init() {"\n    return false\n}\n// var x\n', "S"))

@@ -40,4 +40,32 @@ def test_fast_equals_naive(problems, docker_client, tmp_path, lang, prefix):
     assert aex.executed == 0 and aex.cache_hits == len(jobs) - 1
     assert {k: r["status"] for k, r in again.items()} == {k: r["status"] for k, r in naive.items()}
     expected = {(f"{prefix}/0", i + 1): status for i, (_, _, status) in enumerate(WRONG[lang])}
+    expected.update({(f"{prefix}/{i}", 0): "passed" for i in range(4)})
+    assert {k: naive[k]["status"] for k in expected} == expected
     assert {k: fast[k]["status"] for k in expected} == expected
+
+
+GO_BATCH_CASES = [  # completions of Go/0 that stress the shared build of a Go batch
+    ("vet-error", '    fmt.Printf("%d\\n", "not a number")\n    return false\n}\n', "compile_error"),
+    ("type-error", "    return undefinedName\n}\n", "compile_error"),
+    ("unused-variable", "    x := 1\n    return false\n}\n", "compile_error"),
+    ("package-var", "    return flag\n}\n\nvar flag = false\n", "failed"),  # not batch-eligible: alone
+    ("init", "    return seen\n}\n\nvar seen bool\n\nfunc init() { seen = true }\n", "failed"),
+    ("prints-and-fails", '    fmt.Println("--- FAIL")\n    return false\n}\n', "failed"),
+]
+
+
+def test_go_batch_equals_naive(problems, docker_client):
+    """Go programs share one build per batch: a member that fails vet or type checking is a
+    compile error of its own, and does not change its neighbours' verdicts."""
+    jobs = jobs_for(problems, "go", "Go")
+    p0 = problems["Go/0"]
+    jobs += [make_job(Sample(p0.task_id, 10 + i, code), p0, clean=False) for i, (_, code, _) in enumerate(GO_BATCH_CASES)]
+    naive, _ = run(jobs, naive=True)
+    fast, _ = run(jobs)
+    expected = {("Go/0", 10 + i): status for i, (_, _, status) in enumerate(GO_BATCH_CASES)}
+    expected.update({(f"Go/{i}", 0): "passed" for i in range(4)})
+    assert {k: naive[k]["status"] for k in expected} == expected
+    assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
+    batched = [r for r in fast.values() if (r.get("compile") or {}).get("batch")]
+    assert len(batched) >= 8  # the eligible programs really shared a build

@@ -17,6 +17,8 @@ _DONE = object()
 
 def request_timeout(request: dict) -> float:
     """Host-side deadline for one request: the runner's own limits plus a wide margin."""
+    if "batch" in request:  # the batch build, then (at worst) every member alone
+        return float(request.get("compile_timeout", 60)) + sum(request_timeout(m) for m in request["batch"])
     return float(request.get("compile_timeout", 60)) + float(request.get("run_timeout", 30)) + 60.0
 
 
@@ -58,6 +60,8 @@ class SandboxPool:
         return fresh
 
     def _execute(self, i: int, request: dict) -> dict:
+        if "batch" in request:
+            return self._execute_batch(i, request)
         note = ""
         for attempt in range(2):
             try:
@@ -71,6 +75,18 @@ class SandboxPool:
                             "detail": f"sandbox died ({note}) and could not be replaced: {start_exc}"}
         return {"id": request.get("id"), "status": "harness_error", "stage": None,
                 "detail": f"sandbox died twice while running this program: {note}"}
+
+    def _execute_batch(self, i: int, request: dict) -> dict:
+        """A batch whose sandbox dies is not retried as a whole: its members run one by one, so a
+        program that kills its sandbox costs only its own verdict (harness_error after two deaths)."""
+        try:
+            return self.sandboxes[i].execute(request, request_timeout(request))
+        except SandboxDied:
+            try:
+                self._replace(i)
+            except Exception:
+                pass
+        return {"id": request.get("id"), "results": [self._execute(i, m) for m in request["batch"]]}
 
     def map(self, requests: Iterable[dict]) -> Iterator[Tuple[dict, dict]]:
         """(request, result) pairs in completion order."""
