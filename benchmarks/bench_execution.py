@@ -69,7 +69,8 @@ def run(mode, jobs, workers, timeouts, cache):
 
 
 def stage_mean(records, stage):
-    vals = [r[stage]["wall_s"] for r in records if r.get(stage) and not r["reused_result"]]
+    vals = [r[stage]["wall_s"] for r in records
+            if r.get(stage) and r[stage].get("wall_s") is not None and not r["reused_result"]]
     return sum(vals) / len(vals) if vals else 0.0
 
 

@@ -77,10 +77,45 @@ JS_ASSERT = ("const __hxAssert = (cond, ...msg) => {\n"
              "}\n")
 
 
+JS_SENTINEL_LINE = "\nprocess.stdout.write('\\n{sentinel}\\n')\n"
+
+
 def assemble_js(problem, head: str, completion: str, sentinel: str) -> str:
     # console.assert only prints in Node; the test's asserts throw instead
     test = problem.test.replace("console.assert(", "__hxAssert(")
-    return head + completion + "\n" + JS_ASSERT + test + f"\nprocess.stdout.write('\\n{sentinel}\\n')\n"
+    return head + completion + "\n" + JS_ASSERT + test + JS_SENTINEL_LINE.format(sentinel=sentinel)
+
+
+# Names a program may use only in a real Node process: Node's globals and module wrapper, the
+# asynchronous parts of the language (their jobs run after the script, in Node's event loop), code
+# generation (eval, Function: such code could name anything), and console methods other than the
+# printing ones. A program that names none of them runs the same in a fresh V8 context of a
+# long-lived Node (runners/js_vm.js) as in `node main.js`.
+JS_NODE_ONLY = re.compile(
+    r"\b(process|global|globalThis|Buffer|require|module|exports|__filename|__dirname|"
+    r"setTimeout|setInterval|setImmediate|clearTimeout|clearInterval|clearImmediate|queueMicrotask|"
+    r"structuredClone|URL|URLSearchParams|DOMException|BroadcastChannel|AbortController|AbortSignal|Event|"
+    r"EventTarget|MessageChannel|MessagePort|MessageEvent|atob|btoa|Blob|Performance|performance|TextEncoder|"
+    r"TextDecoder|\w*Stream\w*|ByteLengthQueuingStrategy|CountQueuingStrategy|fetch|FormData|Headers|Request|"
+    r"Response|crypto|Promise|async|await|import|eval|Function|WebAssembly|Atomics|SharedArrayBuffer|"
+    r"WeakRef|FinalizationRegistry)\b"
+    r"|\bconsole\b(?!\s*\.\s*(log|error|warn|info|debug)\s*\()")
+# the same names that are not English words: also looked for inside strings and comments, in case
+# the small lexer took a regular expression literal for the start of a string
+JS_NODE_ONLY_ANYWHERE = re.compile(
+    r"\b(process|globalThis|Buffer|require|__filename|__dirname|setTimeout|setInterval|setImmediate|"
+    r"queueMicrotask|structuredClone|Promise|async|await|eval|Function|WebAssembly|Atomics|"
+    r"SharedArrayBuffer|WeakRef|FinalizationRegistry)\b")
+
+
+def js_vm_eligible(program: str) -> bool:
+    """True when the program (the harness's sentinel line aside) names nothing in JS_NODE_ONLY
+    outside comments and strings (template literals count as code), nor, anywhere, anything in
+    JS_NODE_ONLY_ANYWHERE. Conservative: a program that is not eligible just runs alone."""
+    body, line, _ = program.rpartition("\nprocess.stdout.write('\\n")
+    if not line or JS_NODE_ONLY_ANYWHERE.search(body):
+        return False
+    return not JS_NODE_ONLY.search(strip_comments_and_strings(body, backtick_strings=False))
 
 
 # ---------------------------------------------------------------- Go

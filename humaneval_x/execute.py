@@ -75,6 +75,8 @@ def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeo
         "crash_markers": list(lang.crash_markers),
         "output_cap": OUTPUT_CAP,
     }
+    if lang.vm and not naive and lang.vm_eligible(program):
+        request["vm"] = list(lang.vm)
     if lang.batch_kind and not naive:
         request["batch_info"] = lang.batch_info(program)
     return request
@@ -114,8 +116,9 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
         info = outcome.get(stage)
         if info:
             rec[stage] = {k: info.get(k) for k in ("returncode", "timed_out", "wall_s", "cpu_s", "stdout", "stderr")}
-            if info.get("batch"):  # compiled with this many others (wall_s is its share)
-                rec[stage]["batch"] = info["batch"]
+            for how in ("batch", "vm"):  # compiled with this many others (wall_s: its share); run in the vm worker
+                if info.get(how):
+                    rec[stage][how] = info[how]
     return rec
 
 

@@ -38,6 +38,8 @@ class Language:
     batch_kind: Optional[str] = None  # the runner compiles batches of programs together (one link)
     batch_info: Optional[Callable] = None  # program -> what the batch build needs, or None: compile alone
     batch_size: int = 16
+    vm: Optional[Tuple[str, ...]] = None  # long-lived interpreter running programs in fresh contexts (JS)
+    vm_eligible: Optional[Callable] = None  # program -> True when it may run there (else: alone)
 
 
 LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
@@ -71,7 +73,8 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         extra_keys=(), tag_line="// language: JavaScript", source_file="main.js",
         compile=None, run=("node", "main.js"),
         assemble=assembly.assemble_js, stop=cleaning.js_stop, clean=cleaning.js_clean,
-        failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node")),
+        failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node"),
+        vm=("node", "--max-old-space-size=1024", "/opt/hx/js_vm.js"), vm_eligible=assembly.js_vm_eligible),
     Language(
         name="go", display="Go", task_prefix="Go", data_file="humaneval_go.jsonl.gz",
         extra_keys=("import", "docstring", "test_setup"), tag_line="// language: Go",

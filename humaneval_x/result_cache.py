@@ -17,7 +17,7 @@ from .paths import user_cache_dir
 
 
 def cache_key(program_hash: str, image_id: str, request: dict) -> str:
-    limits = {k: request.get(k) for k in ("compile", "run", "compile_timeout", "run_cpu", "run_timeout", "fork", "compile_server",
+    limits = {k: request.get(k) for k in ("compile", "run", "compile_timeout", "run_cpu", "run_timeout", "fork", "compile_server", "vm",
                                           "failure_markers", "crash_markers", "output_cap")}
     blob = json.dumps([program_hash, image_id, limits], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()

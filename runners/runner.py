@@ -284,6 +284,89 @@ class Runner:
                     "cpu_s": None, "stdout": "", "stderr": log}
         return {"returncode": None, "error": "the compile server keeps dying"}
 
+    # -- a long-lived interpreter running each program in a fresh context (JavaScript: runners/js_vm.js)
+    VM_RECYCLE = 500  # programs per interpreter before a fresh one
+
+    def _stop_vm(self):
+        proc, self.vm = getattr(self, "vm", None), None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            self.keep_pids.discard(proc.pid)
+
+    def _vm_process(self, argv):
+        proc = getattr(self, "vm", None)
+        if proc is not None and proc.poll() is None and self.vm_argv == argv and self.vm_served < self.VM_RECYCLE:
+            return proc
+        self._stop_vm()
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=open(os.path.join(self.io_dir, "vm.log"), "ab"), start_new_session=True,
+                                preexec_fn=_limits(None, RUN_FILE_LIMIT))
+        self.keep_pids.add(proc.pid)
+        self.vm, self.vm_argv, self.vm_served = proc, argv, 0
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        if not ready or not proc.stdout.readline():
+            self._stop_vm()
+            return None
+        return proc
+
+    @staticmethod
+    def _cpu_seconds(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def run_in_vm(self, req, path):
+        """run_stage's result for the program run in the vm worker, under the same wall and CPU
+        limits; None when it must run alone (the worker could not start, or ended abnormally)."""
+        proc = self._vm_process(list(req["vm"]))
+        if proc is None:
+            return None
+        out_path = os.path.join(self.io_dir, "stdout")
+        err_path = os.path.join(self.io_dir, "stderr")
+        wall, cpu = req.get("run_timeout", 20), req.get("run_cpu", 10)
+        for stale in (out_path, err_path):
+            open(stale, "wb").close()
+        start, cpu0 = time.monotonic(), self._cpu_seconds(proc.pid)
+        try:
+            proc.stdin.write((json.dumps({"file": path, "out": out_path, "err": err_path}) + "\n").encode())
+            proc.stdin.flush()
+        except OSError:
+            self._stop_vm()
+            return None
+        self.vm_served += 1
+        timed_out, line = False, b""
+        while True:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.05)
+            if ready:
+                line = proc.stdout.readline()
+                break
+            used = self._cpu_seconds(proc.pid) - cpu0
+            if time.monotonic() - start > wall or (cpu and used > cpu):
+                timed_out = True
+                break
+        wall_s, cpu_s = time.monotonic() - start, self._cpu_seconds(proc.pid) - cpu0
+        if timed_out:
+            self._stop_vm()
+            returncode = -signal.SIGKILL
+        else:
+            try:
+                returncode = int(json.loads(line)["code"])
+            except (ValueError, KeyError, TypeError):  # it died: no verdict from here
+                self._stop_vm()
+                return None
+        stdout, out_bytes = _read_capped(out_path, int(req.get("output_cap", 4096)))
+        stderr, err_bytes = _read_capped(err_path, int(req.get("output_cap", 4096)))
+        return {"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
+                "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes,
+                "_stderr_bytes": err_bytes, "vm": True}
+
     def execute(self, req):
         work = tempfile.mkdtemp(prefix="p-", dir=WORK_ROOT)
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
@@ -320,8 +403,12 @@ class Runner:
             shutil.rmtree(work, ignore_errors=True)
 
     def run_and_judge(self, req, argv, work, result, fork=False, env=None):
-        run = self.run_stage(argv, work, req.get("run_timeout", 20), req.get("run_cpu", 10), RUN_FILE_LIMIT,
-                             int(req.get("output_cap", 4096)), fork=fork, env=env)
+        run = None
+        if req.get("vm"):  # in the long-lived interpreter; None: it must run alone after all
+            run = self.run_in_vm(req, os.path.join(work, next(iter(req["files"]))))
+        if run is None:
+            run = self.run_stage(argv, work, req.get("run_timeout", 20), req.get("run_cpu", 10), RUN_FILE_LIMIT,
+                                 int(req.get("output_cap", 4096)), fork=fork, env=env)
         out_bytes = run.pop("_stdout_bytes", b"")
         run.pop("_stderr_bytes", None)
         result["run"] = run

@@ -27,7 +27,8 @@ def run(jobs, **kw):
     return out, ex
 
 
-@pytest.mark.parametrize("lang,prefix", [("python", "Python"), ("cpp", "CPP"), ("java", "Java"), ("go", "Go")])
+@pytest.mark.parametrize("lang,prefix", [("python", "Python"), ("cpp", "CPP"), ("java", "Java"), ("js", "JavaScript"),
+                                         ("go", "Go")])
 def test_fast_equals_naive(problems, docker_client, tmp_path, lang, prefix):
     jobs = jobs_for(problems, lang, prefix)
     naive, nex = run(jobs, naive=True)
@@ -69,3 +70,40 @@ def test_go_batch_equals_naive(problems, docker_client):
     assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
     batched = [r for r in fast.values() if (r.get("compile") or {}).get("batch")]
     assert len(batched) >= 8  # the eligible programs really shared a build
+
+
+JS_VM_CASES = [  # completions of JavaScript/0 run in the long-lived Node's fresh contexts
+    ("prints-and-passes", "  console.log('checking', numbers, {threshold});\n"
+                          "  for (let i = 0; i < numbers.length; i++)\n    for (let j = 0; j < numbers.length; j++)\n"
+                          "      if (i != j && Math.abs(numbers[i] - numbers[j]) < threshold) return true;\n"
+                          "  return false;\n}\n", "passed"),
+    ("throws-a-string", "  throw 'nope';\n}\n", "runtime_error"),
+    ("stack-overflow", "  const f = (n) => f(n + 1) + 1;\n  return f(0);\n}\n", "runtime_error"),
+    ("syntax-error", "  return (;\n}\n", "runtime_error"),
+    ("endless-loop", "  while (true) {}\n}\n", "timeout"),
+    ("endless-output", "  while (true) console.log('spam '.repeat(1000));\n}\n", None),  # whatever Node does
+    ("leaks-a-global", "  leaked = 1;\n  return false;\n}\n", "failed"),
+    ("reads-the-leak", "  if (typeof leaked !== 'undefined') return true;\n  return false;\n}\n", "failed"),
+]
+
+
+def test_js_vm_equals_naive(problems, docker_client):
+    """Programs run in fresh contexts of one Node get Node's verdicts; no state crosses programs."""
+    from humaneval_x.assembly import js_vm_eligible
+    p0 = problems["JavaScript/0"]
+    jobs = [make_job(Sample(p0.task_id, i, code), p0, clean=False) for i, (_, code, _) in enumerate(JS_VM_CASES)]
+    jobs.append(make_job(Sample(p0.task_id, 99, p0.canonical_solution), p0, clean=False))
+    assert all(js_vm_eligible(j.program) for j in jobs)
+    naive, _ = run(jobs, naive=True)
+    fast, _ = run(jobs)
+    expected = {(p0.task_id, i): status for i, (_, _, status) in enumerate(JS_VM_CASES) if status}
+    expected[(p0.task_id, 99)] = "passed"
+    assert {k: naive[k]["status"] for k in expected} == expected
+    assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
+    assert naive[(p0.task_id, 5)]["status"] != "passed"
+    # all ran there, but the endless output: past the file size limit it ran alone, as Node does
+    assert {k for k, r in fast.items() if not r["run"].get("vm")} == {(p0.task_id, 5)}
+    assert not any(r["run"].get("vm") for r in naive.values())
+    # console.log formats like Node's
+    assert fast[(p0.task_id, 0)]["run"]["stdout"] == naive[(p0.task_id, 0)]["run"]["stdout"]
+    assert "checking [ 1, 2, 3.9, 4, 5, 2.2 ] { threshold: 0.3 }" in fast[(p0.task_id, 0)]["run"]["stdout"]

@@ -40,6 +40,7 @@ def context_files(lang: str) -> Dict[str, bytes]:
     skip = {a["file"] for a in _artifacts(lang)}
     files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name not in skip}
     files["runner.py"] = RUNNER_FILE.read_bytes()
+    files.update({p.name: p.read_bytes() for p in sorted(RUNNERS_DIR.glob(lang + "_*"))})  # e.g. js_vm.js
     return files
 
 
