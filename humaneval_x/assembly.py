@@ -71,6 +71,27 @@ def assemble_java(problem, head: str, completion: str, sentinel: str) -> str:
     return head + completion + "\n" + test + entry
 
 
+# What a Java program may use only in a JVM of its own: process-wide state (System.exit, the
+# standard streams and properties, the runtime, threads and thread pools, class loaders and
+# reflection, default locale or time zone), files (the working directory differs), native code.
+# A program that names none of them runs the same in a fresh class loader of a long-lived JVM
+# (sandboxes/java/HxRun.java) as with `java -cp . HxEntry`.
+JAVA_JVM_ONLY = re.compile(
+    r"\bSystem\s*\.\s*(?!out\b|err\b|arraycopy\b|currentTimeMillis\b|nanoTime\b|lineSeparator\b)\w+"
+    r"|\b(Runtime|Thread\w*|\w*Executor\w*|ForkJoin\w*|CompletableFuture|Timer|TimerTask|\w*Lock|"
+    r"ProcessBuilder|Process|ProcessHandle|ClassLoader|\w*ClassLoader|forName|getDeclared\w*|setAccessible|"
+    r"reflect|invoke|MethodHandles?|Unsafe|ServiceLoader|SecurityManager|finalize|Cleaner|"
+    r"parallel|parallelStream|concurrent|setDefault|File\w*|Files|Paths?|RandomAccessFile|Scanner|"
+    r"Console|native|synchronized|volatile|wait|notify|notifyAll|HxEntry|HxRun)\b")
+
+
+def java_vm_eligible(program: str) -> bool:
+    """True when the program, outside comments and strings, names nothing in JAVA_JVM_ONLY
+    (the harness's own entry class aside). Conservative: the others just run alone."""
+    body = program.rsplit(f"\nclass {JAVA_ENTRY_CLASS} {{\n", 1)[0]
+    return not JAVA_JVM_ONLY.search(strip_comments_and_strings(body, backtick_strings=False))
+
+
 # ---------------------------------------------------------------- JavaScript
 JS_ASSERT = ("const __hxAssert = (cond, ...msg) => {\n"
              "  if (!cond) { throw new Error('HX_ASSERTION_FAILED ' + msg.join(' ')) }\n"

@@ -67,7 +67,9 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
              assembly.JAVA_ENTRY_CLASS),
         assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
         failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0,
-        compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx512m", "-cp", "/opt/hx/javac", "HxJavac")),
+        compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx512m", "-cp", "/opt/hx/javac", "HxJavac"),
+        vm=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-cp", "/opt/hx/javarun", "HxRun"),
+        vm_eligible=assembly.java_vm_eligible),
     Language(
         name="js", display="JavaScript", task_prefix="JavaScript", data_file="humaneval_js.jsonl.gz",
         extra_keys=(), tag_line="// language: JavaScript", source_file="main.js",

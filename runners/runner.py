@@ -242,9 +242,8 @@ class Runner:
         self.keep_pids.add(proc.pid)
         self.server = proc
 
-    def _stop_server(self):
-        proc = getattr(self, "server", None)
-        self.server = None
+    def _end_helper(self, proc):
+        """Kill a long-lived helper process (compile server, vm worker) and forget it."""
         if proc is not None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -252,6 +251,10 @@ class Runner:
                 pass
             proc.wait()
             self.keep_pids.discard(proc.pid)
+
+    def _stop_server(self):
+        proc, self.server = getattr(self, "server", None), None
+        self._end_helper(proc)
 
     def compile_with_server(self, argv, work, wall, cap):
         start = time.monotonic()
@@ -284,18 +287,12 @@ class Runner:
                     "cpu_s": None, "stdout": "", "stderr": log}
         return {"returncode": None, "error": "the compile server keeps dying"}
 
-    # -- a long-lived interpreter running each program in a fresh context (JavaScript: runners/js_vm.js)
+    # -- a long-lived interpreter running each program in a fresh context (runners/js_vm.js, Java's HxRun)
     VM_RECYCLE = 500  # programs per interpreter before a fresh one
 
     def _stop_vm(self):
         proc, self.vm = getattr(self, "vm", None), None
-        if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
-            self.keep_pids.discard(proc.pid)
+        self._end_helper(proc)
 
     def _vm_process(self, argv):
         proc = getattr(self, "vm", None)
