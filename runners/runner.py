@@ -72,6 +72,16 @@ def _read_capped(path, cap):
     return text, data
 
 
+def _stage_result(returncode, timed_out, wall_s, cpu_s, out_path, err_path, cap, **extra):
+    """What a stage reports: its outcome and captured output (capped text; whole bytes in the
+    private _std*_bytes fields, which the runner pops before replying)."""
+    stdout, out_bytes = _read_capped(out_path, cap)
+    stderr, err_bytes = _read_capped(err_path, cap)
+    return dict({"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
+                 "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes,
+                 "_stderr_bytes": err_bytes}, **extra)
+
+
 def _preload():
     """Import the modules every program imports (HX_PRELOAD), once, before forking programs from here."""
     names = [m for m in os.environ.get("HX_PRELOAD", "").split(",") if m]
@@ -228,11 +238,7 @@ class Runner:
         # SIGXCPU comes only from RLIMIT_CPU; SIGKILL is the hard CPU limit (or the OOM killer)
         if cpu and (returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and cpu_s >= cpu - 0.5)):
             timed_out = True
-        stdout, out_bytes = _read_capped(out_path, cap)
-        stderr, err_bytes = _read_capped(err_path, cap)
-        return {"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
-                "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes,
-                "_stderr_bytes": err_bytes}
+        return _stage_result(returncode, timed_out, wall_s, cpu_s, out_path, err_path, cap)
 
     # -- a long-lived compiler (Java): one warm process instead of a compiler start per program
     def _start_server(self, argv):
@@ -358,11 +364,8 @@ class Runner:
             except (ValueError, KeyError, TypeError):  # it died: no verdict from here
                 self._stop_vm()
                 return None
-        stdout, out_bytes = _read_capped(out_path, int(req.get("output_cap", 4096)))
-        stderr, err_bytes = _read_capped(err_path, int(req.get("output_cap", 4096)))
-        return {"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
-                "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes,
-                "_stderr_bytes": err_bytes, "vm": True}
+        return _stage_result(returncode, timed_out, wall_s, cpu_s, out_path, err_path,
+                             int(req.get("output_cap", 4096)), vm=True)
 
     def execute(self, req):
         work = tempfile.mkdtemp(prefix="p-", dir=WORK_ROOT)

@@ -15,6 +15,10 @@ from .base import Sandbox, SandboxDied
 _DONE = object()
 
 
+def _harness_error(request: dict, detail: str) -> dict:
+    return {"id": request.get("id"), "status": "harness_error", "stage": None, "detail": detail}
+
+
 def request_timeout(request: dict) -> float:
     """Host-side deadline for one request: the runner's own limits plus a wide margin."""
     if "batch" in request:  # the batch build, then (at worst) every member alone
@@ -71,21 +75,20 @@ class SandboxPool:
                 try:
                     self._replace(i)
                 except Exception as start_exc:  # cannot even get a fresh sandbox
-                    return {"id": request.get("id"), "status": "harness_error", "stage": None,
-                            "detail": f"sandbox died ({note}) and could not be replaced: {start_exc}"}
-        return {"id": request.get("id"), "status": "harness_error", "stage": None,
-                "detail": f"sandbox died twice while running this program: {note}"}
+                    return _harness_error(request, f"sandbox died ({note}) and could not be replaced: {start_exc}")
+        return _harness_error(request, f"sandbox died twice while running this program: {note}")
 
     def _execute_batch(self, i: int, request: dict) -> dict:
         """A batch whose sandbox dies is not retried as a whole: its members run one by one, so a
         program that kills its sandbox costs only its own verdict (harness_error after two deaths)."""
         try:
             return self.sandboxes[i].execute(request, request_timeout(request))
-        except SandboxDied:
+        except SandboxDied as exc:
             try:
                 self._replace(i)
-            except Exception:
-                pass
+            except Exception as start_exc:  # no sandbox to run the members on: each one says so
+                detail = f"sandbox died ({exc}) and could not be replaced: {start_exc}"
+                return {"id": request.get("id"), "results": [_harness_error(m, detail) for m in request["batch"]]}
         return {"id": request.get("id"), "results": [self._execute(i, m) for m in request["batch"]]}
 
     def map(self, requests: Iterable[dict]) -> Iterator[Tuple[dict, dict]]:
@@ -107,8 +110,7 @@ class SandboxPool:
                 try:
                     done.put((r, self._execute(i, r)))
                 except Exception as exc:  # a harness bug must not hang the run or become a verdict
-                    done.put((r, {"id": r.get("id"), "status": "harness_error", "stage": None,
-                                  "detail": f"harness: {exc!r}"}))
+                    done.put((r, _harness_error(r, f"harness: {exc!r}")))
 
         threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(self.sandboxes))]
         for t in threads:
