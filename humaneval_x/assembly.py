@@ -1,56 +1,57 @@
 """Test-program assembly per language (the paper's harness, with its defects fixed).
 
-Every program ends by printing a sentinel line after the last test ran; the runner
-passes a program only if it exited with status 0 AND printed the sentinel, so an
-early ``exit(0)`` (or ``System.exit``, ``process.exit``, ``os.Exit``) cannot pass.
-``head`` is the text the completion continues: the prompt (generation) or the
-target language's declaration (translation).
+Every program ends by printing a sentinel line after the last test ran; the runner passes a
+program only if it exited with status 0 AND printed the sentinel, so an early ``exit(0)`` (or
+``System.exit``, ``process.exit``, ``os.Exit``) cannot pass. The sentinel is in no file: the
+runner draws it at random for each execution and hands it to the program on its stdin, which
+the harness's code reads (and closes) before any of the program's own code runs, then prints
+after the last test. (A program that digs it out of its own memory is the documented limit.)
+``head`` is the text the completion continues: the prompt (generation) or the target
+language's declaration (translation).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 from .clike import code_positions, strip_comments_and_strings
 from .errors import HarnessError
-
-SENTINEL_PREFIX = "HUMANEVAL_X_SUITE_COMPLETE_"
-
-
-def sentinel_for(task_id: str, completion: str) -> str:
-    """A marker the model cannot know in advance: it depends on its own completion."""
-    digest = hashlib.sha256(f"{task_id}\0{completion}".encode()).hexdigest()[:16]
-    return SENTINEL_PREFIX + digest
-
 
 class AssemblyError(HarnessError):
     """The test code of a record does not have the shape assembly relies on (a data bug)."""
 
 
 # ---------------------------------------------------------------- Python
-PYTHON_PREAMBLE = "".join(f"import {m}\n" for m in (
+PYTHON_SENTINEL_READ = ("import os as _hx_os\n"
+                        "_hx_done = (lambda s: lambda: _hx_os.write(1, b'\\n' + s + b'\\n'))(_hx_os.read(0, 256).strip())\n"
+                        "_hx_os.dup2(_hx_os.open(_hx_os.devnull, _hx_os.O_RDONLY), 0)\n")
+PYTHON_PREAMBLE = PYTHON_SENTINEL_READ + "".join(f"import {m}\n" for m in (
     "math", "re", "sys", "copy", "datetime", "itertools", "collections", "heapq", "statistics",
     "functools", "hashlib", "numpy", "numpy as np", "string")) + "from typing import *\nfrom collections import *\n"
 
 
-def assemble_python(problem, head: str, completion: str, sentinel: str) -> str:
-    return (PYTHON_PREAMBLE + head + completion + "\n\n" + problem.test + "\n\n"
-            f"import os as _hx_os\n_hx_os.write(1, b'\\n{sentinel}\\n')\n")
+def assemble_python(problem, head: str, completion: str) -> str:
+    return PYTHON_PREAMBLE + head + completion + "\n\n" + problem.test + "\n\n_hx_done()\n"
 
 
 # ---------------------------------------------------------------- C++
 CPP_INCLUDES = ("stdlib.h", "algorithm", "math.h", "stdio.h", "vector", "string", "climits", "cstring", "iostream")
 
 
-def assemble_cpp(problem, head: str, completion: str, sentinel: str) -> str:
+CPP_SENTINEL_READ = ("#include<stdio.h>\n"
+                     "static char hx_sentinel_[96];\n"
+                     "static const bool hx_sentinel_read_ = fgets(hx_sentinel_, sizeof hx_sentinel_, stdin) != NULL\n"
+                     "    && freopen(\"/dev/null\", \"r\", stdin) != NULL;\n")
+
+
+def assemble_cpp(problem, head: str, completion: str) -> str:
     missing = "".join(f"#include<{h}>\n" for h in CPP_INCLUDES
                       if not re.search(r"#include\s*<" + re.escape(h) + r">", head))
     test = problem.test.rstrip()
     if not test.endswith("}"):
         raise AssemblyError(f"{problem.task_id}: the test does not end with main's closing brace")
     # the test's main() is last; print the sentinel as its final statement
-    test = test[:-1] + f'    fflush(stdout);\n    puts("\\n{sentinel}");\n    fflush(stdout);\n}}\n'
-    return missing + head + completion + "\n" + test
+    test = test[:-1] + '    fflush(stdout);\n    fputs("\\n", stdout);\n    fputs(hx_sentinel_, stdout);\n    fflush(stdout);\n}\n'
+    return missing + CPP_SENTINEL_READ + head + completion + "\n" + test
 
 
 # ---------------------------------------------------------------- Java
@@ -58,38 +59,20 @@ JAVA_MAIN = re.compile(r"public\s+static\s+void\s+main\s*\(\s*String\s*(\[\])?\s
 JAVA_ENTRY_CLASS = "HxEntry"
 
 
-def assemble_java(problem, head: str, completion: str, sentinel: str) -> str:
+def assemble_java(problem, head: str, completion: str) -> str:
     test, count = JAVA_MAIN.subn("public static void hxMain(String[] args)", problem.test, count=1)
     if count != 1:
         raise AssemblyError(f"{problem.task_id}: no `public static void main(String[] args)` in the test")
     entry = (f"\nclass {JAVA_ENTRY_CLASS} {{\n"
              "    public static void main(String[] args) throws Throwable {\n"
+             "        String s = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();\n"
+             "        System.setIn(new java.io.ByteArrayInputStream(new byte[0]));\n"
              "        Main.hxMain(args);\n"
-             f'        System.out.println("\\n{sentinel}");\n'
+             '        System.out.println("\\n" + s);\n'
              "        System.out.flush();\n"
              "    }\n}\n")
     return head + completion + "\n" + test + entry
 
-
-# What a Java program may use only in a JVM of its own: process-wide state (System.exit, the
-# standard streams and properties, the runtime, threads and thread pools, class loaders and
-# reflection, default locale or time zone), files (the working directory differs), native code.
-# A program that names none of them runs the same in a fresh class loader of a long-lived JVM
-# (sandboxes/java/HxRun.java) as with `java -cp . HxEntry`.
-JAVA_JVM_ONLY = re.compile(
-    r"\bSystem\s*\.\s*(?!out\b|err\b|arraycopy\b|currentTimeMillis\b|nanoTime\b|lineSeparator\b)\w+"
-    r"|\b(Runtime|Thread\w*|\w*Executor\w*|ForkJoin\w*|CompletableFuture|Timer|TimerTask|\w*Lock|"
-    r"ProcessBuilder|Process|ProcessHandle|ClassLoader|\w*ClassLoader|forName|getDeclared\w*|setAccessible|"
-    r"reflect|invoke|MethodHandles?|Unsafe|ServiceLoader|SecurityManager|finalize|Cleaner|"
-    r"parallel|parallelStream|concurrent|setDefault|File\w*|Files|Paths?|RandomAccessFile|Scanner|"
-    r"Console|native|synchronized|volatile|wait|notify|notifyAll|HxEntry|HxRun)\b")
-
-
-def java_vm_eligible(program: str) -> bool:
-    """True when the program, outside comments and strings, names nothing in JAVA_JVM_ONLY
-    (the harness's own entry class aside). Conservative: the others just run alone."""
-    body = program.rsplit(f"\nclass {JAVA_ENTRY_CLASS} {{\n", 1)[0]
-    return not JAVA_JVM_ONLY.search(strip_comments_and_strings(body, backtick_strings=False))
 
 
 # ---------------------------------------------------------------- JavaScript
@@ -98,45 +81,14 @@ JS_ASSERT = ("const __hxAssert = (cond, ...msg) => {\n"
              "}\n")
 
 
-JS_SENTINEL_LINE = "\nprocess.stdout.write('\\n{sentinel}\\n')\n"
+JS_SENTINEL_READ = ("const __hxDone = ((s) => () => process.stdout.write('\\n' + s + '\\n'))"
+                    "(require('fs').readFileSync(0, 'utf8').trim());\n")
 
 
-def assemble_js(problem, head: str, completion: str, sentinel: str) -> str:
+def assemble_js(problem, head: str, completion: str) -> str:
     # console.assert only prints in Node; the test's asserts throw instead
     test = problem.test.replace("console.assert(", "__hxAssert(")
-    return head + completion + "\n" + JS_ASSERT + test + JS_SENTINEL_LINE.format(sentinel=sentinel)
-
-
-# Names a program may use only in a real Node process: Node's globals and module wrapper, the
-# asynchronous parts of the language (their jobs run after the script, in Node's event loop), code
-# generation (eval, Function: such code could name anything), and console methods other than the
-# printing ones. A program that names none of them runs the same in a fresh V8 context of a
-# long-lived Node (runners/js_vm.js) as in `node main.js`.
-JS_NODE_ONLY = re.compile(
-    r"\b(process|global|globalThis|Buffer|require|module|exports|__filename|__dirname|"
-    r"setTimeout|setInterval|setImmediate|clearTimeout|clearInterval|clearImmediate|queueMicrotask|"
-    r"structuredClone|URL|URLSearchParams|DOMException|BroadcastChannel|AbortController|AbortSignal|Event|"
-    r"EventTarget|MessageChannel|MessagePort|MessageEvent|atob|btoa|Blob|Performance|performance|TextEncoder|"
-    r"TextDecoder|\w*Stream\w*|ByteLengthQueuingStrategy|CountQueuingStrategy|fetch|FormData|Headers|Request|"
-    r"Response|crypto|Promise|async|await|import|eval|Function|WebAssembly|Atomics|SharedArrayBuffer|"
-    r"WeakRef|FinalizationRegistry)\b"
-    r"|\bconsole\b(?!\s*\.\s*(log|error|warn|info|debug)\s*\()")
-# the same names that are not English words: also looked for inside strings and comments, in case
-# the small lexer took a regular expression literal for the start of a string
-JS_NODE_ONLY_ANYWHERE = re.compile(
-    r"\b(process|globalThis|Buffer|require|__filename|__dirname|setTimeout|setInterval|setImmediate|"
-    r"queueMicrotask|structuredClone|Promise|async|await|eval|Function|WebAssembly|Atomics|"
-    r"SharedArrayBuffer|WeakRef|FinalizationRegistry)\b")
-
-
-def js_vm_eligible(program: str) -> bool:
-    """True when the program (the harness's sentinel line aside) names nothing in JS_NODE_ONLY
-    outside comments and strings (template literals count as code), nor, anywhere, anything in
-    JS_NODE_ONLY_ANYWHERE. Conservative: a program that is not eligible just runs alone."""
-    body, line, _ = program.rpartition("\nprocess.stdout.write('\\n")
-    if not line or JS_NODE_ONLY_ANYWHERE.search(body):
-        return False
-    return not JS_NODE_ONLY.search(strip_comments_and_strings(body, backtick_strings=False))
+    return JS_SENTINEL_READ + head + completion + "\n" + JS_ASSERT + test + "\n__hxDone()\n"
 
 
 # ---------------------------------------------------------------- Go
@@ -158,7 +110,7 @@ def go_used_packages(code: str, candidates) -> list:
     return [p for p in candidates if re.search(r"(?<![\w.])" + re.escape(p.rsplit("/", 1)[-1]) + r"\s*\.", bare)]
 
 
-def assemble_go(problem, head: str, completion: str, sentinel: str) -> str:
+def assemble_go(problem, head: str, completion: str) -> str:
     setup = problem.extra["test_setup"]
     setup_imports = go_imports(setup)
     if "testing" not in setup_imports:
@@ -167,10 +119,10 @@ def assemble_go(problem, head: str, completion: str, sentinel: str) -> str:
     candidates = [p for p in dict.fromkeys(go_imports(problem.extra.get("import", "")) + list(GO_STD_PACKAGES))
                   if p not in setup_imports]
     imports = setup_imports + go_used_packages(body, candidates)
-    header = "package main\n\nimport (\n" + "".join(f'    "{p}"\n' for p in imports) + '    hxos "os"\n)\n\n'
+    header = "package main\n\nimport (\n" + "".join(f'    "{p}"\n' for p in imports) + '    hxos "os"\n    "hxsentinel"\n)\n\n'
     testmain = ("\nfunc TestMain(m *testing.M) {\n"
                 "    code := m.Run()\n"
-                f'    if code == 0 {{ hxos.Stdout.WriteString("\\n{sentinel}\\n") }}\n'
+                "    if code == 0 { hxsentinel.Print() }\n"
                 "    hxos.Exit(code)\n}\n")
     return header + body + "\n" + problem.test + "\n" + testmain
 

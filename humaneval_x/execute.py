@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
-from .assembly import sentinel_for
 from .dataset import Problem
 from .languages import LANGUAGES, Language
 from .result_cache import cache_key
@@ -30,7 +29,6 @@ class Job:
     language: str
     cleaned: str
     program: str
-    sentinel: str
 
     @property
     def program_hash(self) -> str:
@@ -40,12 +38,11 @@ class Job:
 def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
     lang = LANGUAGES[problem.language]
     cleaned = lang.clean(sample.generation) if clean else sample.generation
-    sentinel = sentinel_for(sample.task_id, cleaned)
     # Generation and translation alike: the program is built from the problem's own prompt. A
     # translation continues the target's declaration, which the prompt ends with; the prompt also
     # holds helper functions that some declarations lack (CPP/38, Go/10, ...), so the program compiles.
-    program = lang.assemble(problem, problem.prompt, cleaned, sentinel)
-    return Job(sample, lang.name, cleaned, program, sentinel)
+    program = lang.assemble(problem, problem.prompt, cleaned)
+    return Job(sample, lang.name, cleaned, program)
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ class Timeouts:
     run_timeout: Optional[float] = None
 
 
-def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeouts: Timeouts = Timeouts(),
+def make_request(lang: Language, job_id: str, program: str, timeouts: Timeouts = Timeouts(),
                  naive: bool = False) -> dict:
     """A runner request. ``naive``: one fresh process per program, as the original harness ran them."""
     compile_cmd = lang.compile if naive or not lang.fast_compile else lang.fast_compile
@@ -64,19 +61,16 @@ def make_request(lang: Language, job_id: str, program: str, sentinel: str, timeo
         "id": job_id,
         "files": {lang.source_file: program},
         "compile": list(compile_cmd) if compile_cmd else None,
-        "fork": lang.fork_run and not naive,
+        "python": lang.fork_run and not naive,
         "compile_server": list(lang.compile_server) if lang.compile_server and not naive else None,
         "run": list(lang.run),
         "compile_timeout": timeouts.compile_timeout or lang.compile_timeout,
         "run_cpu": timeouts.run_cpu or lang.run_cpu,
         "run_timeout": timeouts.run_timeout or lang.run_timeout,
-        "sentinel": sentinel,
         "failure_markers": list(lang.failure_markers),
         "crash_markers": list(lang.crash_markers),
         "output_cap": OUTPUT_CAP,
     }
-    if lang.vm and not naive and lang.vm_eligible(program):
-        request["vm"] = list(lang.vm)
     if lang.batch_kind and not naive:
         request["batch_info"] = lang.batch_info(program)
     return request
@@ -116,9 +110,8 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
         info = outcome.get(stage)
         if info:
             rec[stage] = {k: info.get(k) for k in ("returncode", "timed_out", "wall_s", "cpu_s", "stdout", "stderr")}
-            for how in ("batch", "vm"):  # compiled with this many others (wall_s: its share); run in the vm worker
-                if info.get(how):
-                    rec[stage][how] = info[how]
+            if info.get("batch"):  # compiled with this many others (wall_s: its share)
+                rec[stage]["batch"] = info["batch"]
     return rec
 
 
@@ -160,7 +153,7 @@ class Executor:
                 continue
             lang = LANGUAGES[lang_name]
             t0 = time.monotonic()
-            requests = [make_request(lang, h, group[0].program, group[0].sentinel, self.timeouts, self.naive)
+            requests = [make_request(lang, h, group[0].program, self.timeouts, self.naive)
                         for h, group in groups.items()]
 
             def deliver(request, outcome, cached=False):

@@ -23,7 +23,7 @@ class Language:
     source_file: str                # file the assembled program is written to
     compile: Optional[Tuple[str, ...]]  # compile command (None: interpreted)
     run: Tuple[str, ...]            # run command
-    assemble: Callable              # (problem, head, completion, sentinel) -> program text
+    assemble: Callable              # (problem, head, completion) -> program text
     stop: Callable                  # completion -> cut index or None (checked while generating)
     clean: Callable                 # raw completion -> cleaned completion
     failure_markers: Tuple[str, ...]  # output that means "a test assertion failed"
@@ -33,13 +33,11 @@ class Language:
     run_timeout: float = 30.0       # wall seconds for the run (catches sleeping/blocked programs)
     aliases: Tuple[str, ...] = ()
     fast_compile: Optional[Tuple[str, ...]] = None  # cheaper compile with the same meaning (e.g. a PCH)
-    fork_run: bool = False          # run by forking the runner's preloaded interpreter (Python)
+    fork_run: bool = False          # run in a fork of the sandbox's preloaded interpreter (Python)
     compile_server: Optional[Tuple[str, ...]] = None  # long-lived compiler replacing `compile` (Java)
     batch_kind: Optional[str] = None  # the runner compiles batches of programs together (one link)
     batch_info: Optional[Callable] = None  # program -> what the batch build needs, or None: compile alone
     batch_size: int = 16
-    vm: Optional[Tuple[str, ...]] = None  # long-lived interpreter running programs in fresh contexts (JS)
-    vm_eligible: Optional[Callable] = None  # program -> True when it may run there (else: alone)
 
 
 LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
@@ -67,16 +65,13 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
              assembly.JAVA_ENTRY_CLASS),
         assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
         failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0,
-        compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx512m", "-cp", "/opt/hx/javac", "HxJavac"),
-        vm=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-cp", "/opt/hx/javarun", "HxRun"),
-        vm_eligible=assembly.java_vm_eligible),
+        compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx512m", "-cp", "/opt/hx/javac", "HxJavac")),
     Language(
         name="js", display="JavaScript", task_prefix="JavaScript", data_file="humaneval_js.jsonl.gz",
         extra_keys=(), tag_line="// language: JavaScript", source_file="main.js",
         compile=None, run=("node", "main.js"),
         assemble=assembly.assemble_js, stop=cleaning.js_stop, clean=cleaning.js_clean,
-        failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node"),
-        vm=("node", "--max-old-space-size=1024", "/opt/hx/js_vm.js"), vm_eligible=assembly.js_vm_eligible),
+        failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node")),
     Language(
         name="go", display="Go", task_prefix="Go", data_file="humaneval_go.jsonl.gz",
         extra_keys=("import", "docstring", "test_setup"), tag_line="// language: Go",

@@ -16,10 +16,15 @@ from typing import Optional
 from .paths import user_cache_dir
 
 
+# The isolation scheme of the sandboxes (runners/runner.py ISOLATION): verdicts from an older scheme,
+# which a neighbouring program could spoil, are never reused.
+ISOLATION = "ns-uid-v1"
+
+
 def cache_key(program_hash: str, image_id: str, request: dict) -> str:
-    limits = {k: request.get(k) for k in ("compile", "run", "compile_timeout", "run_cpu", "run_timeout", "fork", "compile_server", "vm",
-                                          "failure_markers", "crash_markers", "output_cap")}
-    blob = json.dumps([program_hash, image_id, limits], sort_keys=True)
+    limits = {k: request.get(k) for k in ("compile", "run", "compile_timeout", "run_cpu", "run_timeout", "python",
+                                          "compile_server", "failure_markers", "crash_markers", "output_cap")}
+    blob = json.dumps([ISOLATION, program_hash, image_id, limits], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -1,98 +1,225 @@
 #!/usr/bin/env python3
-"""In-sandbox runner for HumanEval-X programs.
+"""In-sandbox runner for HumanEval-X programs: the boundary around every program.
 
-Runs inside a worker container (read-only root, tmpfs /tmp, no network, non-root,
-no capabilities). Reads one JSON request per line on stdin, writes one JSON result
-per line on stdout, and keeps going until stdin closes.
+Runs as root inside a worker container (read-only root, tmpfs /tmp, no network, the
+capabilities SETUID, SETGID, SYS_ADMIN, CHOWN, FOWNER, DAC_OVERRIDE, KILL only,
+no-new-privileges). Protocol on stdin/stdout, one JSON object per line:
+
+  runner -> host   {"ready": true}
+  host -> runner   {"key": "<hex>"}          per-worker secret, chosen by the host
+  host -> runner   request                    (see below), or {"id": ..., "check": true}
+  runner -> host   {"body": "<json>", "mac": hmac_sha256(key, body)}
+
+Every reply carries the request's id inside its MAC'd body, so a reply that a program
+managed to write, or one shifted from another request, does not verify and condemns
+the worker on the host side.
 
 Request::
 
     {"id": "...", "files": {"main.py": "..."},
-     "compile": ["g++", ...] | null, "run": ["./a.out"],
+     "compile": ["g++", ...] | null, "compile_server": [...] | null, "run": ["./a.out"],
+     "python": bool,  # run main.py in a fork of the preloaded interpreter (the zygote)
      "compile_timeout": 60, "run_timeout": 20, "run_cpu": 10,
-     "sentinel": "...", "failure_markers": [...], "crash_markers": [...],
-     "output_cap": 4096}
+     "failure_markers": [...], "crash_markers": [...], "output_cap": 4096}
 
-Result: one status from a fixed vocabulary (passed, failed, compile_error,
-runtime_error, timeout, harness_error), the stage it ended in, the tails of
-stdout/stderr, exit codes and durations.
-
-A program passes only when it exits with status 0 AND printed the sentinel,
-which the harness places after the last test: an early exit(0) cannot pass.
-Every child runs in its own session; on timeout the whole process group is
-killed, and after every program every process that was not there when the
-runner started is killed, so fork bombs and daemons do not leak.
+How a program runs (see README, "The boundary around each program"):
+- Compilers run as the build uid (10001) in a staging folder; they run no program code
+  (Go without cgo, javac without annotation processing, g++).
+- The program itself runs in fresh pid, mount and IPC namespaces, as a uid of its own
+  (20000 + n) with no capabilities: /proc shows only its own processes; /tmp, /dev/shm and
+  /dev/mqueue are fresh size-limited tmpfs; its working folder /tmp/work holds copies of
+  the staged files; HOME and TMPDIR point there. When it ends, the namespace's init
+  exits and the kernel kills whatever it left running; its mounts vanish with it.
+- The sentinel (the proof that the test suite ran to its end) is chosen here, at random,
+  per execution, and handed to the program on a pipe as its stdin, which the harness's
+  own code reads (and closes) before the program's code runs. It is in no file, argv or
+  environment, and in no process the program can see.
+- Programs are forked by a zygote: a process forked from this runner before it learnt
+  the key, holding the preloaded Python modules (Python programs run in a fork of it,
+  without an interpreter start-up) and nothing secret.
+- Captured output goes to memfd files (no path: nothing to replace by a symlink).
 Standard library only: it runs in every language image.
 """
+import ctypes
+import hashlib
+import hmac
 import json
 import os
 import resource
+import secrets
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-WORK_ROOT = os.environ.get("HX_WORK_ROOT", "/tmp/hx-work")
 READY_FILE = os.environ.get("HX_READY_FILE", "/tmp/.hx-ready")
+STAGE_ROOT = "/tmp/hx-stage"
 RUN_FILE_LIMIT = 4 * 1024 * 1024  # bytes a program may write to one file (stdout included)
 COMPILE_FILE_LIMIT = 256 * 1024 * 1024
+BUILD_UID = 10001
+PROGRAM_UID_BASE = 20000
+PROGRAM_UIDS = 30000
+PROGRAM_NPROC = 256  # processes and threads of one program (its own uid)
+PROGRAM_TMPFS = "size=256m,nr_inodes=20000,mode=1777"
+SHM_TMPFS = "size=32m,nr_inodes=1000,mode=1777"
+SCRATCH_FILE_LIMIT = 64 * 1024 * 1024
 STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
+ISOLATION = "ns-uid-v1"
+
+# ---------------------------------------------------------------- Linux calls not in os
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG = 1
 
 
-def _limits(cpu_seconds, file_limit):
-    def apply():
-        if cpu_seconds:
-            resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        try:  # make the program, not the runner, the first victim of the OOM killer
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+
+def _unshare(flags):
+    _check(_libc.unshare(flags), "unshare")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                       data.encode() if data else None), "mount " + target)
+
+
+def _die_with_parent():
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- what a program's process gets
+def _program_limits(cpu_seconds):
+    if cpu_seconds:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (RUN_FILE_LIMIT, RUN_FILE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (PROGRAM_NPROC, PROGRAM_NPROC))
+    try:  # the program, not the runner, is the first victim of the OOM killer
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+
+
+def _program_env(uid):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HX_") and k != "GOCACHE"}
+    env.update(HOME="/tmp/work", TMPDIR="/tmp", USER="p%d" % uid, LOGNAME="p%d" % uid, PWD="/tmp/work")
+    return env
+
+
+def _copy_staged(stage_fd, names, uid):
+    """Copy the staged files (opened through the folder's fd: its path is hidden by now) into /tmp/work."""
+    os.mkdir("/tmp/work", 0o700)
+    for name in names:
+        src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=stage_fd)
+        try:
+            mode = os.fstat(src).st_mode & 0o755
+            dst = os.open(os.path.join("/tmp/work", os.path.basename(name)), os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                          mode | 0o600)
+            try:
+                while True:
+                    chunk = os.read(src, 1 << 20)
+                    if not chunk:
+                        break
+                    os.write(dst, chunk)
+                os.fchown(dst, uid, uid)
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+    os.chown("/tmp/work", uid, uid)
+
+
+def _namespace_init(spec, fds):
+    """pid 1 of the program's fresh namespaces (root): private mounts, then the program as pid 2."""
+    stdin_r, out, err, status_w, stage_fd = fds
+    uid = int(spec["uid"])
+    try:
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, PROGRAM_TMPFS)
+        for path in ("/dev/shm", "/dev/mqueue"):
+            if os.path.isdir(path):
+                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_TMPFS)
+        _copy_staged(stage_fd, spec["copy"], uid)
+        os.close(stage_fd)
+    except BaseException as exc:
+        os.write(status_w, json.dumps({"error": "cannot prepare the program's sandbox: %r" % (exc,)}).encode())
+        os._exit(0)
+    pid = os.fork()
+    if pid == 0:  # the program
+        try:
+            for target, fd in ((0, stdin_r), (1, out), (2, err)):
+                os.dup2(fd, target)
+            os.closerange(3, 1 << 16)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _program_limits(spec.get("cpu"))
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.chdir("/tmp/work")
+            env = _program_env(uid)
+        except BaseException:
+            os._exit(125)
+        if spec.get("python"):
+            os.environ.clear()
+            os.environ.update(env)
+            _exec_python_here("/tmp/work/" + spec["copy"][0], "/tmp/work")
+        try:
+            os.execvpe(spec["argv"][0], spec["argv"], env)
+        except OSError as exc:
+            os.write(2, ("cannot run %s: %s\n" % (spec["argv"][0], exc)).encode())
+        os._exit(127)
+    for fd in (stdin_r, out, err):
+        os.close(fd)
+    while True:  # reap orphans until the program itself ends
+        try:
+            got, status, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            status, usage = None, None
+            break
+        if got == pid:
+            break
+    report = {"wait": status, "cpu_s": (usage.ru_utime + usage.ru_stime) if usage else None}
+    os.write(status_w, json.dumps(report).encode())
+    os._exit(0)  # the namespace ends with its init: every process the program left is killed
+
+
+def _launch(spec, fds):
+    """In the zygote: fork the process that becomes the program's namespaces. Returns its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # C1: a new session and namespaces; its child is their pid 1
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's "reap automatically" is not for here
+        os.setsid()
+        _die_with_parent()
+        _unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC)
+        child = os.fork()
+        if child == 0:
+            _namespace_init(spec, fds)
+        for fd in fds:
+            os.close(fd)
+        os.waitpid(child, 0)
+    except BaseException as exc:
+        try:
+            os.write(fds[3], json.dumps({"error": "cannot start the program: %r" % (exc,)}).encode())
         except OSError:
             pass
-    return apply
+    os._exit(0)
 
 
-def _read_capped(path, cap):
-    """(head+tail text limited to about `cap` characters, whole bytes)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return "", b""
-    if len(data) <= cap:
-        text = data.decode("utf-8", "replace")
-    else:
-        half = cap // 2
-        text = (data[:half].decode("utf-8", "replace") + "\n...[%d bytes cut]...\n" % (len(data) - 2 * half)
-                + data[-half:].decode("utf-8", "replace"))
-    return text, data
-
-
-def _stage_result(returncode, timed_out, wall_s, cpu_s, out_path, err_path, cap, **extra):
-    """What a stage reports: its outcome and captured output (capped text; whole bytes in the
-    private _std*_bytes fields, which the runner pops before replying)."""
-    stdout, out_bytes = _read_capped(out_path, cap)
-    stderr, err_bytes = _read_capped(err_path, cap)
-    return dict({"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
-                 "cpu_s": round(cpu_s, 4), "stdout": stdout, "stderr": stderr, "_stdout_bytes": out_bytes,
-                 "_stderr_bytes": err_bytes}, **extra)
-
-
-def _preload():
-    """Import the modules every program imports (HX_PRELOAD), once, before forking programs from here."""
-    names = [m for m in os.environ.get("HX_PRELOAD", "").split(",") if m]
-    for name in names:
-        try:
-            __import__(name)
-        except Exception:
-            pass
-
-
-def _fork_exec_python(path, cwd):
+def _exec_python_here(path, cwd):
     """In a forked child: run the Python file like `python3 path` would, then exit. Never returns."""
     import atexit
     import builtins
@@ -102,6 +229,9 @@ def _fork_exec_python(path, cwd):
         os.chdir(cwd)
         sys.argv = [path]
         sys.path[0] = cwd
+        sys.stdin = open(0, "r", closefd=False)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
         if "random" in sys.modules:  # a fresh interpreter seeds from the OS; so does a forked program
             sys.modules["random"].seed()
         if "numpy" in sys.modules:
@@ -130,150 +260,248 @@ def _fork_exec_python(path, cwd):
     os._exit(code & 0xFF)
 
 
+def zygote_main(sock):
+    """Forked from the runner before it read the key: launches programs on request, nothing else."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # launched processes are reaped by the kernel
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _die_with_parent()
+    null = os.open(os.devnull, os.O_RDWR)  # not even the runner's own streams stay within reach
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 16, 8)
+        except OSError:
+            os._exit(0)
+        if not msg:
+            os._exit(0)
+        try:
+            pid = _launch(json.loads(msg), fds)
+        except BaseException:
+            pid = 0
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            sock.send(str(pid).encode())
+        except OSError:
+            os._exit(0)
+
+
+# ---------------------------------------------------------------- the runner
+def _read_capped(fd, cap):
+    """(head+tail text limited to about `cap` characters, whole bytes) of a capture file."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if len(data) <= cap:
+        text = data.decode("utf-8", "replace")
+    else:
+        half = cap // 2
+        text = (data[:half].decode("utf-8", "replace") + "\n...[%d bytes cut]...\n" % (len(data) - 2 * half)
+                + data[-half:].decode("utf-8", "replace"))
+    return text, data
+
+
+def _capture_files():
+    return os.memfd_create("hx-stdout"), os.memfd_create("hx-stderr")
+
+
+def _stage_result(returncode, timed_out, wall_s, cpu_s, out_fd, err_fd, cap, **extra):
+    """What a stage reports: its outcome and captured output (capped text; whole bytes in the
+    private _std*_bytes fields, which the runner pops before replying)."""
+    stdout, out_bytes = _read_capped(out_fd, cap)
+    stderr, err_bytes = _read_capped(err_fd, cap)
+    os.close(out_fd)
+    os.close(err_fd)
+    return dict({"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
+                 "cpu_s": None if cpu_s is None else round(cpu_s, 4), "stdout": stdout, "stderr": stderr,
+                 "_stdout_bytes": out_bytes, "_stderr_bytes": err_bytes}, **extra)
+
+
+def _build_preexec(file_limit):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
 class Runner:
     def __init__(self):
-        self.keep_pids = set(self._pids())  # init, the idle main process, this runner
-        self.keep_pids.add(os.getpid())
-        os.makedirs(WORK_ROOT, exist_ok=True)
-        self.io_dir = tempfile.mkdtemp(prefix="hx-io-", dir="/tmp")
+        os.makedirs(STAGE_ROOT, mode=0o711, exist_ok=True)
+        self.program_counter = secrets.randbelow(PROGRAM_UIDS)
+        self.server = None
+        self.zygote_pid, self.zygote = self._start_zygote()
 
     @staticmethod
-    def _pids():
-        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-
-    def kill_strays(self):
-        """SIGKILL every process that was not there when the runner started."""
-        for _ in range(50):
-            strays = [p for p in self._pids() if p not in self.keep_pids]
-            if not strays:
-                return
-            for pid in strays:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            self._reap()
-            time.sleep(0.01)
-
-    @staticmethod
-    def _reap():
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-
-    @staticmethod
-    def _wait(pid, timeout):
-        """Exit status as subprocess reports it (-signal when killed); None on timeout."""
-        if timeout is not None:
-            fd = os.pidfd_open(pid)
-            try:
-                ready, _, _ = select.select([fd], [], [], timeout)
-            finally:
-                os.close(fd)
-            if not ready:
-                return None
-        _, status = os.waitpid(pid, 0)
-        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-
-    @staticmethod
-    def _fork_python(path, cwd, out, err, cpu, file_limit):
-        """Fork this (preloaded) interpreter for one program: no interpreter start-up, no re-imports."""
+    def _start_zygote():
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # child
+        if pid == 0:
+            parent.close()
             try:
-                os.setsid()
-                devnull = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(devnull, 0)
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                _limits(cpu, file_limit)()
-            except BaseException:
-                os._exit(125)
-            _fork_exec_python(path, cwd)
-        return pid
+                os.closerange(3, child.fileno())
+                os.closerange(child.fileno() + 1, 1 << 16)
+                zygote_main(child)
+            finally:
+                os._exit(0)
+        child.close()
+        return pid, parent
 
-    def run_stage(self, argv, cwd, wall, cpu, file_limit, cap, fork=False, env=None):
-        out_path = os.path.join(self.io_dir, "stdout")
-        err_path = os.path.join(self.io_dir, "stderr")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    def _next_uid(self):
+        self.program_counter = (self.program_counter + 1) % PROGRAM_UIDS
+        return PROGRAM_UID_BASE + self.program_counter
+
+    # -- staging: files written by the runner, owned by the build uid while compilers run
+    @staticmethod
+    def stage(files):
+        root = tempfile.mkdtemp(prefix="s-", dir=STAGE_ROOT)
+        for name, content in files.items():
+            path = os.path.join(root, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(content)
+        for dirpath, dirnames, filenames in os.walk(root):
+            os.chown(dirpath, BUILD_UID, BUILD_UID)
+            for n in filenames:
+                os.chown(os.path.join(dirpath, n), BUILD_UID, BUILD_UID)
+        return root
+
+    @staticmethod
+    def _wait_pid(pid, timeout):
+        fd = os.pidfd_open(pid)
+        try:
+            ready, _, _ = select.select([fd], [], [], timeout)
+        finally:
+            os.close(fd)
+        return bool(ready)
+
+    def build_stage(self, argv, cwd, wall, cap, env=None):
+        """A compiler run as the build uid (it runs no program code); killed with its group on timeout."""
+        out, err = _capture_files()
         start = time.monotonic()
-        timed_out = False
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = None
-            if fork:
-                pid = self._fork_python(argv[-1], cwd, out, err, cpu, file_limit)
-            else:
-                try:
-                    proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                            start_new_session=True, preexec_fn=_limits(cpu, file_limit),
-                                            env=dict(os.environ, **env) if env else None)
-                except OSError as exc:
-                    return {"returncode": None, "error": "cannot start %r: %s" % (argv[0], exc)}
-                pid = proc.pid
-            returncode = self._wait(pid, wall)
-            if returncode is None:
-                timed_out = True
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                returncode = self._wait(pid, None)
-            if proc is not None:
-                # reaped here: tell subprocess, or it would later waitpid() this pid number again
-                # (by then maybe another program's) from its clean-up of unwaited Popen objects
-                proc.returncode = returncode
-        wall_s = time.monotonic() - start
-        try:  # background children of the program die with it
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    start_new_session=True, preexec_fn=_build_preexec(COMPILE_FILE_LIMIT),
+                                    user=BUILD_UID, group=BUILD_UID, extra_groups=[],
+                                    env=dict(os.environ, **env) if env else None)
+        except OSError as exc:
+            os.close(out)
+            os.close(err)
+            return {"returncode": None, "error": "cannot start %r: %s" % (argv[0], exc)}
+        timed_out = not self._wait_pid(proc.pid, wall)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: subprocess must not reap it again
+        return _stage_result(proc.returncode, timed_out, time.monotonic() - start, usage.ru_utime + usage.ru_stime,
+                             out, err, cap)
+
+    def run_program(self, stage_dir, copy, argv, wall, cpu, cap, python=False, env=None):
+        """Run one program inside its own namespaces and uid (see the module docstring)."""
+        sentinel = "HX_SUITE_DONE_" + secrets.token_hex(16)
+        stdin_r, stdin_w = os.pipe()
+        os.write(stdin_w, (sentinel + "\n").encode())
+        os.close(stdin_w)
+        out, err = _capture_files()
+        status_r, status_w = os.pipe()
+        stage_fd = os.open(stage_dir, os.O_RDONLY | os.O_DIRECTORY)
+        spec = {"uid": self._next_uid(), "copy": copy, "argv": argv, "cpu": cpu, "python": python}
+        if env:
+            spec["argv"] = ["env"] + ["%s=%s" % kv for kv in env.items()] + list(argv)
+        start = time.monotonic()
+        try:
+            socket.send_fds(self.zygote, [json.dumps(spec).encode()], [stdin_r, out, err, status_w, stage_fd])
+            reply = self.zygote.recv(64)
+        except OSError as exc:
+            reply, note = b"", repr(exc)
+        else:
+            note = "no answer"
+        finally:
+            for fd in (stdin_r, status_w, stage_fd):
+                os.close(fd)
+        pid = int(reply or 0)
+        if pid <= 0:
+            os.close(status_r)
+            os.close(out)
+            os.close(err)
+            return {"returncode": None, "error": "the zygote could not launch the program (%s)" % note}
+        ready, _, _ = select.select([status_r], [], [], wall)
+        timed_out = not ready
+        try:  # the namespace's init with its session: the kernel then kills all the program left
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        report = b""
+        while True:
+            chunk = os.read(status_r, 4096)
+            if not chunk:
+                break
+            report += chunk
+        os.close(status_r)
+        wall_s = time.monotonic() - start
+        try:
+            report = json.loads(report) if report else {}
+        except ValueError:
+            report = {}
+        if report.get("error"):
+            os.close(out)
+            os.close(err)
+            return {"returncode": None, "error": report["error"]}
+        status = report.get("wait")
+        if status is None:
+            returncode = -signal.SIGKILL
+        else:
+            returncode = os.waitstatus_to_exitcode(status)
+        cpu_s = report.get("cpu_s")
         # SIGXCPU comes only from RLIMIT_CPU; SIGKILL is the hard CPU limit (or the OOM killer)
-        if cpu and (returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and cpu_s >= cpu - 0.5)):
+        if cpu and (returncode == -signal.SIGXCPU or
+                    (returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= cpu - 0.5)):
             timed_out = True
-        return _stage_result(returncode, timed_out, wall_s, cpu_s, out_path, err_path, cap)
+        result = _stage_result(returncode, timed_out, wall_s, cpu_s, out, err, cap)
+        result["_sentinel"] = sentinel
+        return result
 
     # -- a long-lived compiler (Java): one warm process instead of a compiler start per program
     def _start_server(self, argv):
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=open(os.path.join(self.io_dir, "server.log"), "ab"),
-                                start_new_session=True)
-        self.keep_pids.add(proc.pid)
-        self.server = proc
+        log = os.open("/tmp/hx-server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.server = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                       start_new_session=True, user=BUILD_UID, group=BUILD_UID, extra_groups=[],
+                                       preexec_fn=_build_preexec(COMPILE_FILE_LIMIT))
+        os.close(log)
 
-    def _end_helper(self, proc):
-        """Kill a long-lived helper process (compile server, vm worker) and forget it."""
+    def _stop_server(self):
+        proc, self.server = self.server, None
         if proc is not None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-            self.keep_pids.discard(proc.pid)
-
-    def _stop_server(self):
-        proc, self.server = getattr(self, "server", None), None
-        self._end_helper(proc)
 
     def compile_with_server(self, argv, work, wall, cap):
         start = time.monotonic()
         for attempt in range(2):
-            proc = getattr(self, "server", None)
-            if proc is None or proc.poll() is not None:
+            if self.server is None or self.server.poll() is not None:
                 self._stop_server()
                 self._start_server(argv)
-                proc = self.server
+            proc = self.server
             try:
                 proc.stdin.write((work + "\n").encode())
                 proc.stdin.flush()
-            except OSError:  # the server died (e.g. killed by a program): restart once
+            except OSError:
                 self._stop_server()
                 continue
             ready, _, _ = select.select([proc.stdout], [], [], max(0.0, wall - (time.monotonic() - start)))
@@ -285,7 +513,12 @@ class Runner:
             if not line:
                 self._stop_server()
                 continue
-            log, _ = _read_capped(os.path.join(work, ".hx-javac.log"), cap)
+            try:
+                fd = os.open(os.path.join(work, ".hx-javac.log"), os.O_RDONLY | os.O_NOFOLLOW)
+                log, _ = _read_capped(fd, cap)
+                os.close(fd)
+            except OSError:
+                log = ""
             code = int(line.strip() or 2)
             if code == 2:
                 return {"returncode": None, "error": "compile server failed: " + log[-500:]}
@@ -293,95 +526,15 @@ class Runner:
                     "cpu_s": None, "stdout": "", "stderr": log}
         return {"returncode": None, "error": "the compile server keeps dying"}
 
-    # -- a long-lived interpreter running each program in a fresh context (runners/js_vm.js, Java's HxRun)
-    VM_RECYCLE = 500  # programs per interpreter before a fresh one
-
-    def _stop_vm(self):
-        proc, self.vm = getattr(self, "vm", None), None
-        self._end_helper(proc)
-
-    def _vm_process(self, argv):
-        proc = getattr(self, "vm", None)
-        if proc is not None and proc.poll() is None and self.vm_argv == argv and self.vm_served < self.VM_RECYCLE:
-            return proc
-        self._stop_vm()
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=open(os.path.join(self.io_dir, "vm.log"), "ab"), start_new_session=True,
-                                preexec_fn=_limits(None, RUN_FILE_LIMIT))
-        self.keep_pids.add(proc.pid)
-        self.vm, self.vm_argv, self.vm_served = proc, argv, 0
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        if not ready or not proc.stdout.readline():
-            self._stop_vm()
-            return None
-        return proc
-
-    @staticmethod
-    def _cpu_seconds(pid):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def run_in_vm(self, req, path):
-        """run_stage's result for the program run in the vm worker, under the same wall and CPU
-        limits; None when it must run alone (the worker could not start, or ended abnormally)."""
-        proc = self._vm_process(list(req["vm"]))
-        if proc is None:
-            return None
-        out_path = os.path.join(self.io_dir, "stdout")
-        err_path = os.path.join(self.io_dir, "stderr")
-        wall, cpu = req.get("run_timeout", 20), req.get("run_cpu", 10)
-        for stale in (out_path, err_path):
-            open(stale, "wb").close()
-        start, cpu0 = time.monotonic(), self._cpu_seconds(proc.pid)
-        try:
-            proc.stdin.write((json.dumps({"file": path, "out": out_path, "err": err_path}) + "\n").encode())
-            proc.stdin.flush()
-        except OSError:
-            self._stop_vm()
-            return None
-        self.vm_served += 1
-        timed_out, line = False, b""
-        while True:
-            ready, _, _ = select.select([proc.stdout], [], [], 0.05)
-            if ready:
-                line = proc.stdout.readline()
-                break
-            used = self._cpu_seconds(proc.pid) - cpu0
-            if time.monotonic() - start > wall or (cpu and used > cpu):
-                timed_out = True
-                break
-        wall_s, cpu_s = time.monotonic() - start, self._cpu_seconds(proc.pid) - cpu0
-        if timed_out:
-            self._stop_vm()
-            returncode = -signal.SIGKILL
-        else:
-            try:
-                returncode = int(json.loads(line)["code"])
-            except (ValueError, KeyError, TypeError):  # it died: no verdict from here
-                self._stop_vm()
-                return None
-        return _stage_result(returncode, timed_out, wall_s, cpu_s, out_path, err_path,
-                             int(req.get("output_cap", 4096)), vm=True)
-
     def execute(self, req):
-        work = tempfile.mkdtemp(prefix="p-", dir=WORK_ROOT)
+        stage = self.stage(req["files"])
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
         cap = int(req.get("output_cap", 4096))
         try:
-            for name, content in req["files"].items():
-                path = os.path.join(work, name)
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(content)
             if req.get("compile_server"):
-                comp = self.compile_with_server(req["compile_server"], work, req.get("compile_timeout", 60), cap)
+                comp = self.compile_with_server(req["compile_server"], stage, req.get("compile_timeout", 60), cap)
             elif req.get("compile"):
-                comp = self.run_stage(req["compile"], work, req.get("compile_timeout", 60), None,
-                                      COMPILE_FILE_LIMIT, cap)
+                comp = self.build_stage(req["compile"], stage, req.get("compile_timeout", 60), cap)
             else:
                 comp = None
             if comp is not None:
@@ -397,29 +550,29 @@ class Runner:
                 if comp["returncode"] != 0:
                     result.update(status="compile_error", stage="compile")
                     return result
-            return self.run_and_judge(req, req["run"], work, result, fork=bool(req.get("fork")))
+            copy = sorted(n for n in os.listdir(stage) if os.path.isfile(os.path.join(stage, n))
+                          and not n.startswith(".hx-"))
+            if req.get("python"):
+                copy.sort(key=lambda n: n != next(iter(req["files"])))  # the program first
+            return self.run_and_judge(req, stage, copy, req["run"], result, python=bool(req.get("python")))
         finally:
-            self.kill_strays()
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(stage, ignore_errors=True)
 
-    def run_and_judge(self, req, argv, work, result, fork=False, env=None):
-        run = None
-        if req.get("vm"):  # in the long-lived interpreter; None: it must run alone after all
-            run = self.run_in_vm(req, os.path.join(work, next(iter(req["files"]))))
-        if run is None:
-            run = self.run_stage(argv, work, req.get("run_timeout", 20), req.get("run_cpu", 10), RUN_FILE_LIMIT,
-                                 int(req.get("output_cap", 4096)), fork=fork, env=env)
+    def run_and_judge(self, req, stage, copy, argv, result, python=False, env=None):
+        run = self.run_program(stage, copy, argv, req.get("run_timeout", 20), req.get("run_cpu", 10),
+                               int(req.get("output_cap", 4096)), python=python, env=env)
         out_bytes = run.pop("_stdout_bytes", b"")
         run.pop("_stderr_bytes", None)
+        sentinel = run.pop("_sentinel", None)
         result["run"] = run
         result["stage"] = "run"
         if run.get("error"):
             result.update(status="harness_error", detail=run["error"])
             return result
-        result.update(self.verdict(req, run, out_bytes))
+        result.update(self.verdict(req, run, out_bytes, sentinel))
         return result
 
-    # -- batches: programs compiled together (one link), each still run in its own fresh process
+    # -- batches: programs compiled together (one link), each still run alone in its own namespaces
     def execute_batch(self, req):
         members = req["batch"]
         builder = BATCH_BUILDERS.get(req.get("batch_kind"))
@@ -429,28 +582,29 @@ class Runner:
 
     def go_batch(self, req):
         """Go: each program becomes package hxpK of one GOPATH tree; `go vet` (the checks `go test`
-        runs) over all of them, one test binary linking every clean package, one fresh process per
-        program selected by HX_PROG. Returns {member index: result} for the programs it settled."""
+        runs) over all of them, one test binary linking every clean package, one fresh program
+        sandbox per program selected by HX_PROG, with a copy of the binary only (no sources)."""
         members = req["batch"]
-        root = tempfile.mkdtemp(prefix="b-", dir=WORK_ROOT)
-        try:
-            return self._go_batch(req, members, root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-
-    def _go_batch(self, req, members, root):
-        src = os.path.join(root, "src", "hxb")
-        env = {"GOPATH": root + ":" + os.environ.get("GOPATH", "")}
+        files = {}
         tests = {}
         for k, r in enumerate(members):
             (name, text), = r["files"].items()
             test = (r.get("batch_info") or {}).get("test")
             if not text.startswith("package main\n") or not test:
                 continue
-            os.makedirs(os.path.join(src, "hxp%d" % k))
-            with open(os.path.join(src, "hxp%d" % k, "p.go"), "w", encoding="utf-8") as f:
-                f.write("package hxp%d\n" % k + text[len("package main\n"):])
+            files["src/hxb/hxp%d/p.go" % k] = "package hxp%d\n" % k + text[len("package main\n"):]
             tests[k] = test
+        if not tests:
+            return {}
+        root = self.stage(files)
+        try:
+            return self._go_batch(req, members, root, tests)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def _go_batch(self, req, members, root, tests):
+        src = os.path.join(root, "src", "hxb")
+        env = {"GOPATH": root + ":" + os.environ.get("GOPATH", "")}
         results = {}
         timeout = float(req.get("compile_timeout", 60))
         start = time.monotonic()
@@ -461,10 +615,8 @@ class Runner:
                           "compile": {"returncode": 2, "timed_out": False, "stdout": "", "stderr": log[-4000:],
                                       "wall_s": None, "cpu_s": None, "batch": len(members)}}
 
-        if not tests:
-            return results
-        vet = self.run_stage(["go", "vet"] + GO_VET_FLAGS + ["hxb/hxp%d" % k for k in tests], src, timeout, None,
-                             COMPILE_FILE_LIMIT, 4096, env=env)
+        vet = self.build_stage(["go", "vet"] + GO_VET_FLAGS + ["hxb/hxp%d" % k for k in tests], src, timeout, 4096,
+                               env=env)
         if vet.get("error") or vet["timed_out"]:
             return {}
         sections = _go_sections(vet["_stderr_bytes"].decode("utf-8", "replace"))
@@ -474,17 +626,16 @@ class Runner:
             if k in tests:
                 fail(k, log)
                 del tests[k]
-        binary = os.path.join(root, "batch.test")
+        driver = os.path.join(src, "driver")
+        os.makedirs(driver, exist_ok=True)
+        os.chown(driver, BUILD_UID, BUILD_UID)
         for _ in range(3):
             if not tests:
                 return results
-            driver = os.path.join(src, "driver")
-            os.makedirs(driver, exist_ok=True)
             with open(os.path.join(driver, "d_test.go"), "w") as f:
                 f.write(_go_driver(tests))
-            build = self.run_stage(["go", "test", "-c", "-vet=off", "-ldflags=-s -w", "-o", binary, "."], driver,
-                                   max(1.0, timeout - (time.monotonic() - start)), None, COMPILE_FILE_LIMIT, 4096,
-                                   env=env)
+            build = self.build_stage(["go", "test", "-c", "-vet=off", "-ldflags=-s -w", "-o", "../../../batch.test",
+                                      "."], driver, max(1.0, timeout - (time.monotonic() - start)), 4096, env=env)
             if build.get("error") or build["timed_out"]:
                 return results
             if build["returncode"] == 0:
@@ -502,23 +653,19 @@ class Runner:
                         "wall_s": round((time.monotonic() - start) / len(members), 4), "cpu_s": None}
         for k in tests:
             r = members[k]
-            work = tempfile.mkdtemp(prefix="p-", dir=WORK_ROOT)
             result = {"id": r.get("id"), "status": None, "stage": None, "detail": "", "compile": dict(compile_info)}
-            try:
-                results[k] = self.run_and_judge(r, [binary, "-test.count=1", "-test.run=^TestHx%d$" % k], work,
-                                                result, env={"HX_PROG": str(k)})
-            finally:
-                self.kill_strays()
-                shutil.rmtree(work, ignore_errors=True)
+            results[k] = self.run_and_judge(r, root, ["batch.test"],
+                                            ["./batch.test", "-test.count=1", "-test.run=^TestHx%d$" % k], result,
+                                            env={"HX_PROG": str(k)})
         return results
 
     @staticmethod
-    def verdict(req, run, out_bytes):
+    def verdict(req, run, out_bytes, sentinel):
         if run["timed_out"]:
             return {"status": "timeout", "detail": "run exceeded its time limit"}
         text = run["stdout"] + "\n" + run["stderr"]
         rc = run["returncode"]
-        sentinel_seen = req["sentinel"].encode() in out_bytes
+        sentinel_seen = bool(sentinel) and ("\n%s\n" % sentinel).encode() in out_bytes
         if rc == 0 and sentinel_seen:
             return {"status": "passed", "detail": ""}
         if rc == 0:
@@ -532,6 +679,31 @@ class Runner:
         if rc is not None and rc < 0:
             return {"status": "runtime_error", "detail": "killed by signal %d" % -rc}
         return {"status": "runtime_error", "detail": "exited with status %s" % rc}
+
+    def health(self):
+        """A checkpoint's self-check: the zygote is alive, and no program process exists outside its namespace."""
+        problems = []
+        try:
+            os.kill(self.zygote_pid, 0)
+        except OSError:
+            problems.append("zygote gone")
+        for p in os.listdir("/proc"):
+            if p.isdigit():
+                try:
+                    uid = os.stat("/proc/" + p).st_uid
+                except OSError:
+                    continue
+                if uid >= PROGRAM_UID_BASE:
+                    problems.append("program process %s (uid %d) outlived its program" % (p, uid))
+        return problems
+
+    def close(self):
+        self._stop_server()
+        try:
+            self.zygote.close()
+            os.kill(self.zygote_pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 GO_VET_FLAGS = ["-atomic", "-bool", "-buildtags", "-errorsas", "-ifaceassert", "-nilfunc", "-printf",
@@ -572,29 +744,74 @@ def wait_ready(timeout=120):
         time.sleep(0.05)
 
 
-def main():
-    wait_ready()
-    _preload()
-    runner = Runner()
-    out = sys.stdout
-    out.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
-    out.flush()
-    for line in sys.stdin:
+def _preload():
+    """Import the modules every program imports (HX_PRELOAD), once, before forking the zygote."""
+    for name in [m for m in os.environ.get("HX_PRELOAD", "").split(",") if m]:
+        try:
+            __import__(name)
+        except Exception:
+            pass
+
+
+def _end_container():
+    """The harness's connection is gone: end the container (its init forwards SIGTERM to its command)."""
+    try:
+        os.kill(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def _signed(key, res):
+    body = json.dumps(res)
+    return json.dumps({"body": body, "mac": hmac.new(key, body.encode(), hashlib.sha256).hexdigest()})
+
+
+def serve(runner, inp, out):
+    key = None
+    for line in inp:
         if not line.strip():
             continue
         try:
             req = json.loads(line)
-            res = runner.execute_batch(req) if "batch" in req else runner.execute(req)
-            text = json.dumps(res)
-        except Exception as exc:  # a runner bug is a harness error, never a model failure
-            res = {"id": None, "status": "harness_error", "stage": None, "detail": "runner: %r" % (exc,)}
+        except ValueError:
+            req = {}
+        if key is None:  # the first line is the host's per-worker secret
             try:
-                res["id"] = json.loads(line).get("id")
-            except Exception:
-                pass
-            text = json.dumps(res)
+                key = bytes.fromhex(req["key"])
+            except (KeyError, TypeError, ValueError):
+                return
+            out.write(_signed(key, {"id": "key", "isolation": ISOLATION}) + "\n")
+            out.flush()
+            continue
+        try:
+            if req.get("check"):
+                problems = runner.health()
+                res = {"id": req.get("id"), "healthy": not problems, "detail": "; ".join(problems)}
+            elif "batch" in req:
+                res = runner.execute_batch(req)
+            else:
+                res = runner.execute(req)
+            text = _signed(key, res)
+        except Exception as exc:  # a runner bug is a harness error, never a model failure
+            text = _signed(key, {"id": req.get("id"), "status": "harness_error", "stage": None,
+                                 "detail": "runner: %r" % (exc,)})
         out.write(text + "\n")
         out.flush()
+
+
+def main():
+    wait_ready()
+    _preload()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    runner = Runner()  # forks the zygote: before any key or request is read
+    out = sys.stdout
+    out.write(json.dumps({"ready": True, "isolation": ISOLATION}) + "\n")
+    out.flush()
+    try:
+        serve(runner, sys.stdin, out)
+    finally:
+        runner.close()
+        _end_container()
 
 
 if __name__ == "__main__":

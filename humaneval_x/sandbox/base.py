@@ -16,12 +16,17 @@ class SandboxDied(Exception):
     """The sandbox (container or runner) went away while a request was in flight."""
 
 
+class SandboxCondemned(SandboxDied):
+    """The sandbox answered something it could not have answered honestly (a reply that does not
+    verify, or a failed health check): nothing it says from now on is trusted."""
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
     memory: str = "2g"        # memory (and memory+swap) of one worker container
-    pids: int = 512           # processes and threads of one worker container
-    tmpfs: str = "1g"         # size of the writable /tmp of one worker container
-    cpus: float = 0.0         # CPU quota of one worker container (0: no quota)
+    pids: int = 1024          # processes and threads of one worker container (one program: 256)
+    tmpfs: str = "1g"         # size of the writable /tmp of one worker container (one program: 256m of its own)
+    cpus: float = 1.0         # CPU quota of one worker container: a program that forks spinners slows only its own
 
 
 class Sandbox(abc.ABC):
@@ -34,6 +39,9 @@ class Sandbox(abc.ABC):
     @abc.abstractmethod
     def execute(self, request: dict, timeout: float) -> dict:
         """Run one program; raises SandboxDied if the sandbox is gone or silent past ``timeout``."""
+
+    def check(self, timeout: float) -> None:
+        """A checkpoint: raises SandboxDied (or SandboxCondemned) unless the sandbox is still trustworthy."""
 
     @abc.abstractmethod
     def stop(self) -> None:

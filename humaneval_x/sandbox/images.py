@@ -38,9 +38,9 @@ def context_files(lang: str) -> Dict[str, bytes]:
     if not (folder / "Dockerfile").exists():
         raise SandboxError(f"no sandbox recipe {folder}/Dockerfile")
     skip = {a["file"] for a in _artifacts(lang)}
-    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name not in skip}
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+             if p.is_file() and p.name not in skip}
     files["runner.py"] = RUNNER_FILE.read_bytes()
-    files.update({p.name: p.read_bytes() for p in sorted(RUNNERS_DIR.glob(lang + "_*"))})  # e.g. js_vm.js
     return files
 
 
@@ -123,6 +123,7 @@ def build_image(lang: str, client=None, log=print, force: bool = False) -> str:
     ensure_base_image(client, log)
     with tempfile.TemporaryDirectory(prefix=f"hx-ctx-{lang}-") as ctx:
         for name, content in context_files(lang).items():
+            Path(ctx, name).parent.mkdir(parents=True, exist_ok=True)
             Path(ctx, name).write_bytes(content)
         for art in _artifacts(lang):
             shutil.copy(fetch_artifact(lang, art), Path(ctx, art["file"]))

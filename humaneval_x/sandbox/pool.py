@@ -1,22 +1,37 @@
 """A pool of sandboxes of one language, fed requests by one thread per sandbox.
 
-A sandbox that dies is replaced and its in-flight request retried once; if it
-dies again the request gets ``harness_error`` (never a model verdict).
+Trust is earned per stretch of work: a worker's results are held until a checkpoint
+(``Sandbox.check``: a verified health report) passes, every ``check_every`` programs and at
+the end. A worker that dies or is condemned (a reply that does not verify, a failed check)
+is replaced, and every program whose verdict it gave since its last checkpoint runs again
+in the fresh one. The program that was in flight runs again first, alone in a fresh
+sandbox; if it kills or corrupts that one too, that is the program's own failure
+(``runtime_error``, counted in pass@k). ``harness_error`` is only for failures of the
+engine or harness (e.g. no sandbox can be started).
 """
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, List, Tuple
 
-from .base import Sandbox, SandboxDied
+from .base import Sandbox, SandboxCondemned, SandboxDied
 
 _DONE = object()
+CHECK_EVERY = 32
 
 
 def _harness_error(request: dict, detail: str) -> dict:
+    if "batch" in request:
+        return {"id": request.get("id"), "results": [_harness_error(m, detail) for m in request["batch"]]}
     return {"id": request.get("id"), "status": "harness_error", "stage": None, "detail": detail}
+
+
+def _culprit(request: dict, why: str) -> dict:
+    return {"id": request.get("id"), "status": "runtime_error", "stage": "run",
+            "detail": f"the program killed or corrupted its sandbox twice, the second time alone in a fresh one ({why})"}
 
 
 def request_timeout(request: dict) -> float:
@@ -26,23 +41,41 @@ def request_timeout(request: dict) -> float:
     return float(request.get("compile_timeout", 60)) + float(request.get("run_timeout", 30)) + 60.0
 
 
+class _Unreplaceable(Exception):
+    pass
+
+
 class SandboxPool:
-    def __init__(self, factory: Callable[[], Sandbox], size: int):
+    def __init__(self, factory: Callable[[], Sandbox], size: int, check_every: int = CHECK_EVERY):
         self.factory = factory
         self.size = max(1, int(size))
+        self.check_every = max(1, int(check_every))
         self.sandboxes: List[Sandbox] = []
         self.replacements = 0
+        self.condemned = 0
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        with ThreadPoolExecutor(self.size) as ex:
-            boxes = [self.factory() for _ in range(self.size)]
-            list(ex.map(lambda s: s.start(), boxes))
+        """Start every sandbox; on any failure or interrupt, those already started are stopped."""
+        boxes: List[Sandbox] = []
+        try:
+            with ThreadPoolExecutor(self.size) as ex:
+                futures = []
+                for _ in range(self.size):
+                    boxes.append(self.factory())
+                    futures.append(ex.submit(boxes[-1].start))
+                for f in futures:
+                    f.result()
+        except BaseException:
+            for box in boxes:
+                box.stop()
+            raise
         self.sandboxes = boxes
 
     def stop(self) -> None:
-        for s in self.sandboxes:
+        boxes, self.sandboxes = self.sandboxes, []
+        for s in boxes:
             s.stop()
-        self.sandboxes = []
 
     def __enter__(self):
         self.start()
@@ -55,67 +88,126 @@ class SandboxPool:
     def identity(self) -> str:
         return self.sandboxes[0].identity if self.sandboxes else ""
 
-    def _replace(self, i: int) -> Sandbox:
+    def _replace(self, i: int, why: Exception) -> None:
         self.sandboxes[i].stop()
-        self.replacements += 1
-        fresh = self.factory()
-        fresh.start()
-        self.sandboxes[i] = fresh
-        return fresh
-
-    def _execute(self, i: int, request: dict) -> dict:
-        if "batch" in request:
-            return self._execute_batch(i, request)
-        note = ""
-        for attempt in range(2):
-            try:
-                return self.sandboxes[i].execute(request, request_timeout(request))
-            except SandboxDied as exc:
-                note = str(exc)
-                try:
-                    self._replace(i)
-                except Exception as start_exc:  # cannot even get a fresh sandbox
-                    return _harness_error(request, f"sandbox died ({note}) and could not be replaced: {start_exc}")
-        return _harness_error(request, f"sandbox died twice while running this program: {note}")
-
-    def _execute_batch(self, i: int, request: dict) -> dict:
-        """A batch whose sandbox dies is not retried as a whole: its members run one by one, so a
-        program that kills its sandbox costs only its own verdict (harness_error after two deaths)."""
+        with self._lock:
+            self.replacements += 1
+            self.condemned += isinstance(why, SandboxCondemned)
         try:
-            return self.sandboxes[i].execute(request, request_timeout(request))
-        except SandboxDied as exc:
+            fresh = self.factory()
+            fresh.start()
+        except Exception as exc:
+            raise _Unreplaceable(f"sandbox died ({why}) and could not be replaced: {exc}") from exc
+        self.sandboxes[i] = fresh
+
+    def _work(self, i: int, todo: "queue.Queue", done: "queue.Queue") -> None:
+        # local: (request, strikes, isolate) to run here before taking more work; pending: results
+        # this sandbox gave since its last checkpoint, not yet trusted
+        local: "collections.deque" = collections.deque()
+        pending: List[Tuple[dict, dict, int]] = []
+
+        def checkpoint():
+            nonlocal pending
             try:
-                self._replace(i)
-            except Exception as start_exc:  # no sandbox to run the members on: each one says so
-                detail = f"sandbox died ({exc}) and could not be replaced: {start_exc}"
-                return {"id": request.get("id"), "results": [_harness_error(m, detail) for m in request["batch"]]}
-        return {"id": request.get("id"), "results": [self._execute(i, m) for m in request["batch"]]}
+                self.sandboxes[i].check(60.0)
+            except SandboxDied as exc:
+                rerun = []
+                for request, _, strikes in pending:
+                    if len(pending) == 1 and strikes:
+                        done.put((request, _culprit(request, str(exc))))
+                    else:  # each again with a checkpoint of its own: the one that spoils it is found
+                        rerun.append((request, strikes + (len(pending) == 1), True))
+                local.extendleft(reversed(rerun))
+                pending = []
+                self._replace(i, exc if isinstance(exc, SandboxCondemned) else SandboxCondemned(str(exc)))
+            else:
+                for request, result, _ in pending:
+                    done.put((request, result))
+            pending = []
+
+        try:
+            while True:
+                if local:
+                    request, strikes, isolate = local.popleft()
+                else:
+                    if pending:
+                        checkpoint()
+                        if local:
+                            continue
+                    request = todo.get()
+                    if request is _DONE:
+                        return
+                    strikes, isolate = 0, False
+                try:
+                    result = self.sandboxes[i].execute(request, request_timeout(request))
+                except SandboxDied as exc:
+                    suspects = [(r, s, False) for r, _, s in pending]
+                    pending = []
+                    if "batch" in request:  # which member did it is unknown: each runs on its own
+                        first = [(m, 0, False) for m in request["batch"]]
+                        done.put((request, {"id": request.get("id"), "results": None, "split": True}))
+                    elif strikes:
+                        done.put((request, _culprit(request, str(exc))))
+                        first = []
+                    else:
+                        first = [(request, 1, True)]
+                    local.extendleft(reversed(first + suspects))
+                    self._replace(i, exc)
+                    continue
+                pending.append((request, result, strikes))
+                if isolate or len(pending) >= self.check_every:
+                    checkpoint()
+        except _Unreplaceable as exc:
+            for request, _, _ in pending:
+                done.put((request, _harness_error(request, str(exc))))
+            for request, _, _ in local:
+                done.put((request, _harness_error(request, str(exc))))
+            raise
 
     def map(self, requests: Iterable[dict]) -> Iterator[Tuple[dict, dict]]:
-        """(request, result) pairs in completion order."""
+        """(request, result) pairs in completion order, each result from a checkpointed sandbox.
+
+        A batch whose sandbox died yields a marker result ``{"split": True}`` first, then its
+        members' results one by one (see ``execute.unbatched``)."""
         todo: "queue.Queue" = queue.Queue()
         done: "queue.Queue" = queue.Queue()
         n = 0
         for r in requests:
             todo.put(r)
-            n += 1
-        for _ in self.sandboxes:
-            todo.put(_DONE)
+            n += len(r["batch"]) if "batch" in r else 1
+        live = [len(self.sandboxes)]
 
         def work(i: int):
-            while True:
-                r = todo.get()
-                if r is _DONE:
-                    return
-                try:
-                    done.put((r, self._execute(i, r)))
-                except Exception as exc:  # a harness bug must not hang the run or become a verdict
-                    done.put((r, _harness_error(r, f"harness: {exc!r}")))
+            try:
+                self._work(i, todo, done)
+            except BaseException as exc:  # this worker is gone: the last one answers for what is left
+                detail = str(exc) if isinstance(exc, _Unreplaceable) else f"harness: {exc!r}"
+                with self._lock:
+                    live[0] -= 1
+                    last = live[0] == 0
+                if last:
+                    while True:
+                        try:
+                            r = todo.get_nowait()
+                        except queue.Empty:
+                            break
+                        if r is not _DONE:
+                            done.put((r, _harness_error(r, detail)))
+                return
+            with self._lock:
+                live[0] -= 1
 
+        for _ in self.sandboxes:
+            todo.put(_DONE)
         threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(self.sandboxes))]
         for t in threads:
             t.start()
-        for _ in range(n):
-            yield done.get()
+        got = 0
+        while got < n:
+            request, result = done.get()
+            if result.get("split"):
+                continue
+            got += len(request["batch"]) if "batch" in request else 1
+            yield request, result
         for t in threads:
             t.join()

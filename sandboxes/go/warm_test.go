@@ -21,12 +21,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"hxsentinel"
+
 	"github.com/stretchr/testify/assert"
 )
 
 var _ = []interface{}{bytes.Compare, md5.Sum, hex.EncodeToString, errors.New, fmt.Sprint, math.Abs,
 	big.NewInt, rand.Intn, os.Exit, reflect.DeepEqual, regexp.MustCompile, sort.Ints, strconv.Itoa,
-	strings.Split, time.Now, unicode.IsUpper, utf8.RuneLen}
+	strings.Split, time.Now, unicode.IsUpper, utf8.RuneLen, hxsentinel.Print}
 
 func TestWarm(t *testing.T) {
 	assert.Equal(t, 1, 1)
