@@ -2,53 +2,59 @@ import re
 
 import pytest
 
-from humaneval_x.assembly import assemble_go, go_batch_info, go_used_packages, sentinel_for
+from humaneval_x.assembly import PYTHON_SENTINEL_READ, assemble_go, go_batch_info, go_used_packages
 from humaneval_x.languages import LANGUAGES, get_language, language_of_task, parse_languages
 
 
+SENTINEL_READ = {"python": "_hx_os.read(0, 256)", "cpp": "fgets(hx_sentinel_, sizeof hx_sentinel_, stdin)",
+                 "java": "new java.io.InputStreamReader(System.in)", "js": "readFileSync(0, 'utf8')",
+                 "go": '"hxsentinel"'}
+SENTINEL_PRINT = {"python": "\n_hx_done()\n", "cpp": "fputs(hx_sentinel_, stdout)", "java": 'System.out.println("\\n" + s)',
+                  "js": "\n__hxDone()\n", "go": "hxsentinel.Print()"}
+
+
 @pytest.mark.parametrize("lang", list(LANGUAGES))
-def test_every_canonical_program_ends_with_the_sentinel(problems, lang):
+def test_the_sentinel_is_read_before_the_program_and_printed_after_the_tests(problems, lang):
+    """The sentinel itself is in no program text: the harness's code reads it from stdin before
+    the completion's code, and prints it after the last test (execution order is proven by the
+    early-exit programs of the self-check and the isolation suite)."""
     for p in problems.values():
         if p.language != lang:
             continue
-        s = sentinel_for(p.task_id, p.canonical_solution)
-        prog = LANGUAGES[lang].assemble(p, p.prompt, p.canonical_solution, s)
-        assert prog.count(s) == 1
-        # the sentinel is printed after the test suite's code (execution order is proven by the
-        # early-exit programs of the self-check)
+        prog = LANGUAGES[lang].assemble(p, p.prompt, p.canonical_solution)
+        assert "HX_SUITE_DONE" not in prog
+        read, done = prog.find(SENTINEL_READ[lang]), prog.rfind(SENTINEL_PRINT[lang])
+        assert read >= 0, p.task_id
+        if lang in ("python", "cpp", "js"):  # Java: in the entry class's main; Go: an imported package's init
+            assert read < prog.find(p.canonical_solution.strip().splitlines()[0]), p.task_id
         first_test_line = p.test.strip().splitlines()[0].replace("console.assert(", "__hxAssert(")
-        assert prog.find(first_test_line) < prog.find(s)
-
-
-def test_sentinel_depends_on_the_completion():
-    assert sentinel_for("Python/0", "a") != sentinel_for("Python/0", "b")
-    assert sentinel_for("Python/0", "a") == sentinel_for("Python/0", "a")
+        assert prog.find(first_test_line) < done, p.task_id
 
 
 def test_python_program_has_the_original_imports(problems):
     p = problems["Python/0"]
-    prog = LANGUAGES["python"].assemble(p, p.prompt, p.canonical_solution, "S")
-    assert prog.startswith("import math\n")
+    prog = LANGUAGES["python"].assemble(p, p.prompt, p.canonical_solution)
+    assert prog.startswith(PYTHON_SENTINEL_READ + "import math\n")
     assert "import numpy as np\n" in prog and "from typing import *\n" in prog
 
 
 def test_cpp_adds_only_missing_includes(problems):
     p = problems["CPP/0"]
-    prog = LANGUAGES["cpp"].assemble(p, p.prompt, p.canonical_solution, "S")
+    prog = LANGUAGES["cpp"].assemble(p, p.prompt, p.canonical_solution)
     assert prog.count("#include<vector>") == 1  # already in the prompt
     assert "#include<climits>" in prog
 
 
 def test_java_runs_the_suite_through_the_entry_class(problems):
     p = problems["Java/0"]
-    prog = LANGUAGES["java"].assemble(p, p.prompt, p.canonical_solution, "S")
+    prog = LANGUAGES["java"].assemble(p, p.prompt, p.canonical_solution)
     assert "public static void hxMain(String[] args)" in prog
     assert "class HxEntry" in prog and "public static void main(String[] args)" not in prog.split("class HxEntry")[0]
 
 
 def test_js_asserts_throw_instead_of_printing(problems):
     p = problems["JavaScript/0"]
-    prog = LANGUAGES["js"].assemble(p, p.prompt, p.canonical_solution, "S")
+    prog = LANGUAGES["js"].assemble(p, p.prompt, p.canonical_solution)
     assert "console.assert(" not in prog
     assert "__hxAssert(" in prog and "HX_ASSERTION_FAILED" in prog
 
@@ -57,7 +63,7 @@ def test_go_imports_only_packages_really_used(problems):
     p = problems["Go/0"]
     code = ("    // strings.Split would be nice, and fmt.Println too\n"
             '    s := "sort.Ints(x)"\n    _ = s\n    return math.Abs(numbers[0]) < threshold\n}\n')
-    prog = assemble_go(p, p.prompt, code, "S")
+    prog = assemble_go(p, p.prompt, code)
     imports = re.search(r"import \((.*?)\)", prog, re.S).group(1)
     assert '"math"' in imports
     for unused in ('"strings"', '"fmt"', '"sort"'):
@@ -84,12 +90,12 @@ def test_language_lookup():
 
 def test_go_batch_eligibility(problems):
     go = [p for p in problems.values() if p.language == "go"]
-    infos = [go_batch_info(assemble_go(p, p.prompt, p.canonical_solution, "S")) for p in go]
+    infos = [go_batch_info(assemble_go(p, p.prompt, p.canonical_solution)) for p in go]
     assert all(i is not None and i["test"].startswith("Test") for i in infos)  # every canonical program
     p = problems["Go/0"]
     body = "    return false\n}\n"
     for extra in ("\nvar hidden = 1\n", "\nfunc init() {}\n", "\nfunc TestOther(t *testing.T) {}\n",
                   "\nfunc BenchmarkX(b *testing.B) {}\n"):
-        assert go_batch_info(assemble_go(p, p.prompt, body + extra, "S")) is None, extra
+        assert go_batch_info(assemble_go(p, p.prompt, body + extra)) is None, extra
     # braces and keywords inside strings and comments do not count
-    assert go_batch_info(assemble_go(p, p.prompt, '    _ = "var init() {"\n    return false\n}\n// var x\n', "S"))
+    assert go_batch_info(assemble_go(p, p.prompt, '    _ = "var init() {"\n    return false\n}\n// var x\n'))

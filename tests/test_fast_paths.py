@@ -1,4 +1,4 @@
-"""The fast execution paths (fork server, PCH, compile server, dedupe, results cache) give the
+"""The fast execution paths (zygote-forked Python, PCH, compile server, Go batches, dedupe, results cache) give the
 same verdicts as the naive one-process-per-program path, on passing and failing programs."""
 import pytest
 
@@ -70,73 +70,3 @@ def test_go_batch_equals_naive(problems, docker_client):
     assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
     batched = [r for r in fast.values() if (r.get("compile") or {}).get("batch")]
     assert len(batched) >= 8  # the eligible programs really shared a build
-
-
-JS_VM_CASES = [  # completions of JavaScript/0 run in the long-lived Node's fresh contexts
-    ("prints-and-passes", "  console.log('checking', numbers, {threshold});\n"
-                          "  for (let i = 0; i < numbers.length; i++)\n    for (let j = 0; j < numbers.length; j++)\n"
-                          "      if (i != j && Math.abs(numbers[i] - numbers[j]) < threshold) return true;\n"
-                          "  return false;\n}\n", "passed"),
-    ("throws-a-string", "  throw 'nope';\n}\n", "runtime_error"),
-    ("stack-overflow", "  const f = (n) => f(n + 1) + 1;\n  return f(0);\n}\n", "runtime_error"),
-    ("syntax-error", "  return (;\n}\n", "runtime_error"),
-    ("endless-loop", "  while (true) {}\n}\n", "timeout"),
-    ("endless-output", "  while (true) console.log('spam '.repeat(1000));\n}\n", None),  # whatever Node does
-    ("leaks-a-global", "  leaked = 1;\n  return false;\n}\n", "failed"),
-    ("reads-the-leak", "  if (typeof leaked !== 'undefined') return true;\n  return false;\n}\n", "failed"),
-]
-
-
-def test_js_vm_equals_naive(problems, docker_client):
-    """Programs run in fresh contexts of one Node get Node's verdicts; no state crosses programs."""
-    from humaneval_x.assembly import js_vm_eligible
-    p0 = problems["JavaScript/0"]
-    jobs = [make_job(Sample(p0.task_id, i, code), p0, clean=False) for i, (_, code, _) in enumerate(JS_VM_CASES)]
-    jobs.append(make_job(Sample(p0.task_id, 99, p0.canonical_solution), p0, clean=False))
-    assert all(js_vm_eligible(j.program) for j in jobs)
-    naive, _ = run(jobs, naive=True)
-    fast, _ = run(jobs)
-    expected = {(p0.task_id, i): status for i, (_, _, status) in enumerate(JS_VM_CASES) if status}
-    expected[(p0.task_id, 99)] = "passed"
-    assert {k: naive[k]["status"] for k in expected} == expected
-    assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
-    assert naive[(p0.task_id, 5)]["status"] != "passed"
-    # all ran there, but the endless output: past the file size limit it ran alone, as Node does
-    assert {k for k, r in fast.items() if not r["run"].get("vm")} == {(p0.task_id, 5)}
-    assert not any(r["run"].get("vm") for r in naive.values())
-    # console.log formats like Node's
-    assert fast[(p0.task_id, 0)]["run"]["stdout"] == naive[(p0.task_id, 0)]["run"]["stdout"]
-    assert "checking [ 1, 2, 3.9, 4, 5, 2.2 ] { threshold: 0.3 }" in fast[(p0.task_id, 0)]["run"]["stdout"]
-
-
-JAVA_VM_CASES = [  # completions of Java/0 run in fresh class loaders of one long-lived JVM
-    ("throws", '        throw new IllegalStateException("nope");\n    }\n}\n', "runtime_error"),
-    ("stack-overflow", "        return hasCloseElements(numbers, threshold);\n    }\n}\n", "runtime_error"),
-    ("out-of-memory", "        List<long[]> a = new ArrayList<>();\n        while (true) a.add(new long[1 << 24]);\n"
-                      "    }\n}\n", "runtime_error"),
-    ("endless-loop", "        while (true) {}\n    }\n}\n", "timeout"),
-    ("prints-and-fails", '        System.out.println("java.lang.AssertionError maybe");\n        return false;\n    }\n}\n',
-     "failed"),
-]
-
-
-def test_java_vm_equals_naive(problems, docker_client):
-    """Java programs run in fresh class loaders of one JVM get the verdicts of `java` per program:
-    static state does not leak, a crash of the JVM (out of memory) costs no other verdict."""
-    from humaneval_x.assembly import java_vm_eligible
-    p0 = problems["Java/0"]
-    jobs = [make_job(Sample(p0.task_id, i, code), p0, clean=False) for i, (_, code, _) in enumerate(JAVA_VM_CASES)]
-    # correct only in a class loaded once: passes only if no static state survives from the copies before
-    once = p0.canonical_solution.rstrip()
-    assert once.endswith("}")
-    once = "        if (loads != 1) return !true;\n" + once[:-1] + "    static int loads = 0;\n    static { loads++; }\n}\n"
-    for i in range(3):
-        jobs.append(make_job(Sample(p0.task_id, 100 + i, once + "// copy %d\n" % i), p0, clean=False))
-    assert all(java_vm_eligible(j.program) for j in jobs)
-    naive, _ = run(jobs, naive=True)
-    fast, _ = run(jobs)
-    expected = {(p0.task_id, i): status for i, (_, _, status) in enumerate(JAVA_VM_CASES)}
-    expected.update({(p0.task_id, 100 + i): "passed" for i in range(3)})
-    assert {k: naive[k]["status"] for k in expected} == expected
-    assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
-    assert all(fast[(p0.task_id, 100 + i)]["run"].get("vm") for i in range(3))

@@ -48,15 +48,17 @@ def test_hostile_programs_fail_and_the_run_goes_on(problems, docker_client):
     assert elapsed < 120, elapsed
 
 
-def test_a_program_that_kills_its_sandbox_twice_is_a_harness_error_not_a_failure(problems, docker_client):
+def test_a_program_that_kills_everything_it_can_is_its_own_failure(problems, docker_client):
+    """kill(-1) and killing its parent reach only the program's own namespace: a runtime_error
+    (counted in pass@k), and the canonical neighbour in the same worker passes."""
     p0 = problems["Python/0"]
-    killer = "    import os, signal\n    os.kill(-1, signal.SIGKILL)\n"
-    jobs = [make_job(Sample("Python/0", 0, killer), p0, clean=False),
-            make_job(Sample("Python/0", 1, p0.canonical_solution), p0, clean=False)]
+    killers = ["    import os, signal\n    os.kill(-1, signal.SIGKILL)\n",
+               "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n    os.kill(os.getppid(), signal.SIGKILL)\n"]
+    jobs = [make_job(Sample("Python/0", i, k), p0, clean=False) for i, k in enumerate(killers)]
+    jobs.append(make_job(Sample("Python/0", 9, p0.canonical_solution), p0, clean=False))
     results = {}
     ex = Executor(docker_factory(client=docker_client), workers=1)
     ex.run(jobs, lambda r: results.__setitem__(r["sample_index"], r))
-    assert results[0]["status"] == "harness_error"
-    assert "died" in results[0]["detail"]
-    assert results[1]["status"] == "passed"
-    assert ex.replacements >= 2
+    assert results[0]["status"] == "runtime_error", results[0]
+    assert results[1]["status"] in ("runtime_error", "failed"), results[1]
+    assert results[9]["status"] == "passed"

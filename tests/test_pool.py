@@ -1,7 +1,7 @@
 """SandboxPool's handling of dying sandboxes for batches (unit tests with a scripted sandbox; the
 real Docker sandbox passes tests/test_sandbox_contract.py and the batch tests of test_fast_paths)."""
 from humaneval_x.execute import unbatched
-from humaneval_x.sandbox.base import Sandbox, SandboxDied
+from humaneval_x.sandbox.base import Sandbox, SandboxCondemned, SandboxDied
 from humaneval_x.sandbox.pool import SandboxPool
 
 
@@ -49,3 +49,61 @@ def test_a_batch_whose_sandbox_cannot_be_replaced_is_a_harness_error_per_member(
     assert [(m["id"], r["status"]) for m, r in pairs] == [("a", "harness_error"), ("b", "harness_error")]
     assert all(r["detail"] == "sandbox died (killed by a member) and could not be replaced: engine gone"
                for _, r in pairs)
+
+
+class Box(Sandbox):
+    """Answers 'passed' for ids in its script; dies on ids starting with 'kill'; fails its checkpoint
+    once after running an id starting with 'spoil' (as a worker a program corrupted would)."""
+    language = "python"
+    identity = "scripted"
+    runs = []  # (sandbox number, request id), across instances
+
+    def __init__(self, n):
+        self.n, self.spoiled = n, False
+
+    def start(self):
+        pass
+
+    def execute(self, request, timeout):
+        Box.runs.append((self.n, request["id"]))
+        if request["id"].startswith("kill"):
+            raise SandboxDied("the runner exited")
+        self.spoiled |= request["id"].startswith("spoil")
+        return {"id": request["id"], "status": "passed", "stage": "run", "detail": ""}
+
+    def check(self, timeout):
+        if self.spoiled:
+            raise SandboxCondemned("health check failed")
+
+    def stop(self):
+        pass
+
+
+def boxes():
+    Box.runs = []
+    count = iter(range(100))
+    return lambda: Box(next(count))
+
+
+def test_results_are_held_until_a_checkpoint_and_a_death_reruns_the_unverified_ones():
+    pool = SandboxPool(boxes(), 1, check_every=10)
+    with pool:
+        out = dict((m["id"], r) for m, r in unbatched(pool.map([{"id": i} for i in ("a", "b", "kill", "c")])))
+    # a and b ran on sandbox 0, which died before a checkpoint: they ran again on a fresh one
+    assert [rid for n, rid in Box.runs if rid in ("a", "b")] == ["a", "b", "a", "b"]
+    # the killer ran again first, alone in a fresh sandbox; killing it too is its own failure
+    assert Box.runs[2:5] == [(0, "kill"), (1, "kill"), (2, "a")]
+    assert out["kill"]["status"] == "runtime_error" and "alone in a fresh one" in out["kill"]["detail"]
+    assert {k: r["status"] for k, r in out.items() if k != "kill"} == {"a": "passed", "b": "passed", "c": "passed"}
+    assert pool.replacements == 2
+
+
+def test_a_failed_checkpoint_finds_the_program_that_spoiled_its_sandbox():
+    pool = SandboxPool(boxes(), 1, check_every=3)
+    with pool:
+        out = dict((m["id"], r) for m, r in unbatched(pool.map([{"id": i} for i in ("a", "spoil", "b", "c")])))
+    assert out["spoil"]["status"] == "runtime_error"
+    assert {out[k]["status"] for k in ("a", "b", "c")} == {"passed"}
+    assert pool.condemned >= 2
+    # every program of the condemned stretch ran again, each with a checkpoint of its own
+    assert sum(1 for _, rid in Box.runs if rid == "a") == 2

@@ -13,6 +13,6 @@ def test_roundtrip_and_no_harness_errors(tmp_path):
     # another image, other limits or another mode: another key
     assert cache_key("abc", "sha256:other", req) != k
     assert cache_key("abc", "sha256:img", dict(req, run_cpu=5)) != k
-    assert cache_key("abc", "sha256:img", dict(req, fork=True)) != k
+    assert cache_key("abc", "sha256:img", dict(req, python=True)) != k
     c.close()
     assert ResultCache(tmp_path / "r.sqlite").get(k)["status"] == "passed"  # persists across runs

@@ -8,10 +8,13 @@ from humaneval_x.sandbox.base import SandboxDied
 pytestmark = pytest.mark.docker
 
 PY = {"compile": None, "run": ["python3", "main.py"], "compile_timeout": 30, "run_timeout": 6, "run_cpu": 3,
-      "sentinel": "SENTINEL-OK", "failure_markers": ["AssertionError"], "crash_markers": []}
+      "failure_markers": ["AssertionError"], "crash_markers": []}
+# the sentinel comes on stdin (drawn per execution by the runner); DONE prints it
+READ = "import os as _o\n_s = _o.read(0, 256).decode().strip()\n"
 
 
 def req(code, **kw):
+    code = READ + code.replace("print('SENTINEL-OK')", "print('\\n' + _s)")
     return dict(PY, id=kw.pop("id", "x"), files={"main.py": code}, **kw)
 
 
@@ -88,8 +91,28 @@ def test_stopped_sandbox_raises_sandbox_died(sandbox):
         sandbox.execute(req("print(1)"), 10)
 
 
-def test_a_program_that_kills_the_sandbox_is_reported_as_died(sandbox):
-    t0 = time.monotonic()
-    with pytest.raises(SandboxDied):
-        sandbox.execute(req("import os, signal\nos.kill(-1, signal.SIGKILL)"), 30)
-    assert time.monotonic() - t0 < 30
+def test_a_program_cannot_kill_the_sandbox(sandbox):
+    """kill(-1) reaches only the program's own processes: it dies, the sandbox answers on."""
+    out = sandbox.execute(req("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('SENTINEL-OK')"), 30)
+    assert out["status"] == "runtime_error", out
+    assert sandbox.execute(req("print('SENTINEL-OK')"), 30)["status"] == "passed"
+    sandbox.check(30)
+
+
+def test_the_same_sandbox_runs_in_fast_mode(sandbox):
+    """Python programs forked from the zygote get the same verdicts."""
+    for code, status in [("print('SENTINEL-OK')", "passed"), ("assert 1 == 2\nprint('SENTINEL-OK')", "failed"),
+                         ("import sys\nsys.exit(0)", "failed"), ("while True:\n    pass", "timeout")]:
+        assert sandbox.execute(req(code, python=True), 30)["status"] == status, code
+
+
+def test_the_sentinel_is_in_no_file_argv_or_environment(sandbox):
+    code = ("import os, glob\n"
+            "seen = [open(f, 'rb').read() for f in glob.glob('/tmp/**', recursive=True) if os.path.isfile(f)]\n"
+            "seen += [open(f'/proc/{p}/cmdline', 'rb').read() for p in os.listdir('/proc') if p.isdigit()]\n"
+            "seen += [open(f'/proc/{p}/environ', 'rb').read() for p in os.listdir('/proc') if p.isdigit()\n"
+            "         and os.access(f'/proc/{p}/environ', os.R_OK)]\n"
+            "assert not any(_s.encode() in blob for blob in seen)\n"
+            "assert len(_s) > 30\n"
+            "print('SENTINEL-OK')")
+    assert sandbox.execute(req(code), 30)["status"] == "passed"

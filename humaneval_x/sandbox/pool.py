@@ -130,12 +130,17 @@ class SandboxPool:
                 if local:
                     request, strikes, isolate = local.popleft()
                 else:
-                    if pending:
+                    if pending and todo.empty():  # nothing more to do now: make what is held trusted
                         checkpoint()
                         if local:
                             continue
                     request = todo.get()
                     if request is _DONE:
+                        if pending:  # what this sandbox holds must be made trusted before it leaves
+                            checkpoint()
+                            if local:  # reruns to do first; the marker goes back for whoever ends next
+                                todo.put(_DONE)
+                                continue
                         return
                     strikes, isolate = 0, False
                 try:
