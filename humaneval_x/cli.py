@@ -15,11 +15,8 @@ from .errors import HarnessError
 
 
 def _ks(ks) -> tuple:
-    if isinstance(ks, (int, float)):
-        return (int(ks),)
-    if isinstance(ks, str):
-        return tuple(int(k) for k in ks.split(",") if k.strip())
-    return tuple(int(k) for k in ks)
+    from .cli_args import parse_ks
+    return parse_ks(ks)
 
 
 def _timeouts(run_cpu, run_timeout, compile_timeout):
@@ -92,7 +89,7 @@ class CLI:
                          dataset_variant: str = "errata-v1", clean: bool = True, workers: Optional[int] = None,
                          ks="1,10,100", run_cpu: Optional[float] = None, run_timeout: Optional[float] = None,
                          compile_timeout: Optional[float] = None, progress: Optional[bool] = None,
-                         cache: bool = True):
+                         cache: bool = True, resume: str = "auto"):
         """Execute a samples file ({"task_id", "generation"} per line) and report pass@k.
 
         Writes OUTPUT_DIR/results.jsonl (one verdict per sample) and OUTPUT_DIR/summary.json.
@@ -112,11 +109,14 @@ class CLI:
             progress: show progress bars (default: only on a terminal).
             cache: reuse verdicts of identical programs run before on the same sandbox image
                 (~/.cache/humaneval-x/results.sqlite); --nocache executes everything.
+            resume: auto (default: a stored result is reused only if its sample, program and settings
+                are unchanged; changed samples run again, results of samples gone are dropped) or
+                strict (refuse, one line, if anything stored no longer matches).
         """
         from .evaluate import evaluate_samples
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
                                    _timeouts(run_cpu, run_timeout, compile_timeout), show_progress=progress,
-                                   cache=cache)
+                                   cache=cache, resume=resume)
         if summary["harness_errors"]:
             print(f"{summary['harness_errors']} sample(s) hit a harness error (not counted as failures); "
                   "rerun the same command to retry them.", file=sys.stderr)
@@ -125,12 +125,12 @@ class CLI:
     def evaluate_generation(self, model: Optional[str] = None, languages: str = "all", preset: str = "codegeex",
                             n: Optional[int] = None, temperature: Optional[float] = None,
                             top_p: Optional[float] = None, max_new_tokens: Optional[int] = None, seed: int = 0,
-                            limit: Optional[int] = None, output_dir: Optional[str] = None, chat: bool = False,
+                            limit: Optional[int] = None, output_dir: Optional[str] = None, chat: str = "auto",
                             tag: bool = True, strip: bool = False, batch_size: Optional[int] = None,
                             device: Optional[str] = None, dtype: Optional[str] = None,
                             data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
                             workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
-                            progress: Optional[bool] = None):
+                            progress: Optional[bool] = None, resume: str = "auto"):
         """Generate samples with a model, execute them in the sandboxes, report pass@k (resumable).
 
         Writes OUTPUT_DIR/samples.jsonl (raw and cleaned generations, CodeGeeX format),
@@ -147,7 +147,8 @@ class CLI:
             seed: random seed; every sample has its own stream derived from it.
             limit: only problems 0..LIMIT-1 of each language (quick runs).
             output_dir: run folder (default: runs/generation-<model>-<preset>).
-            chat: wrap prompts in the model's chat template (instruct models); the answer starts with the code.
+            chat: auto (default: wrap prompts in the model's chat template when its tokenizer has one, as
+                instruct models do; the answer starts with the code), false (the paper's raw prompt) or true.
             tag: start the prompt with the language tag line (as the original harness); --notag to drop it.
             strip: strip the prompt's surrounding whitespace (CodeGeeX2 style).
             batch_size: sequences decoded together (default: 128 on GPU, 16 on CPU).
@@ -159,6 +160,7 @@ class CLI:
             ks: pass@k values (reported only where k <= n).
             backend: transformers (fast, default) or transformers-plain (generate() per problem, for comparison).
             progress: show progress bars (default: only on a terminal).
+            resume: auto (changed samples re-executed, results of samples gone dropped) or strict (refuse).
         """
         from .languages import parse_languages
         from .prompts import PromptOptions, generation_items
@@ -167,17 +169,17 @@ class CLI:
         _model_run("generation", model, lambda ps: generation_items(ps, langs, limit, PromptOptions(tag, strip)),
                    langs, output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
-                   {"task": "generation", "tag": tag, "strip": strip})
+                   {"task": "generation", "tag": tag, "strip": strip}, resume=resume)
 
     def evaluate_translation(self, model: Optional[str] = None, pairs: str = "all", preset: str = "codegeex",
                              n: Optional[int] = None, temperature: Optional[float] = None,
                              top_p: Optional[float] = None, max_new_tokens: Optional[int] = None, seed: int = 0,
-                             limit: Optional[int] = None, output_dir: Optional[str] = None, chat: bool = False,
+                             limit: Optional[int] = None, output_dir: Optional[str] = None, chat: str = "auto",
                              target_tag: bool = False, batch_size: Optional[int] = None,
                              device: Optional[str] = None, dtype: Optional[str] = None,
                              data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
                              workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
-                             progress: Optional[bool] = None):
+                             progress: Optional[bool] = None, resume: str = "auto"):
         """Code translation between the 5 languages: generate, execute with the TARGET's tests, pass@k per pair.
 
         The prompt is the paper's: "code translation", the source declaration + canonical solution
@@ -195,7 +197,7 @@ class CLI:
             seed: random seed.
             limit: only problems 0..LIMIT-1.
             output_dir: run folder (default: runs/translation-<model>-<preset>).
-            chat: wrap prompts in the model's chat template.
+            chat: auto (default: the chat template when the tokenizer has one), false (raw prompt) or true.
             target_tag: put the target's language tag line first.
             batch_size: sequences decoded together.
             device: cuda, cpu, ...
@@ -206,6 +208,7 @@ class CLI:
             ks: pass@k values.
             backend: transformers (default) or transformers-plain.
             progress: show progress bars (default: only on a terminal).
+            resume: auto (changed samples re-executed, results of samples gone dropped) or strict (refuse).
         """
         from .prompts import parse_pairs, translation_items
 
@@ -214,7 +217,7 @@ class CLI:
         _model_run("translation", model, lambda ps: translation_items(ps, pair_list, limit, target_tag), langs,
                    output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
-                   {"task": "translation", "target_tag": target_tag})
+                   {"task": "translation", "target_tag": target_tag}, resume=resume)
 
     def report(self, run_dir: str, samples_per_problem: int = 5):
         """Write report.md and a self-contained report.html for a run folder (results.jsonl + summary.json).
@@ -352,11 +355,12 @@ class CLI:
 
 def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, temperature, top_p, max_new_tokens,
                seed, limit, chat, batch_size, device, dtype, data_dir, dataset_variant, workers, ks, backend,
-               progress, extra_identity):
+               progress, extra_identity, resume="auto"):
     from pathlib import Path
 
     from .dataset import load_problems
     from .evaluate import evaluate_model, resolve_params
+    from .generate import resolve_chat
     from .generation.backend import get_backend
     from .generation.loading import default_model_path
 
@@ -369,21 +373,28 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
         raise HarnessError("nothing to evaluate (check --languages/--pairs/--limit)")
     if output_dir is None:
         output_dir = Path("runs") / f"{kind}-{Path(model).stem}-{preset}"
+    engine = get_backend(backend, model=model, device=device, dtype=dtype, batch_size=batch_size)
+    chat = resolve_chat(chat, engine)  # auto -> whether the tokenizer has a chat template; recorded resolved
     identity = {"kind": kind, "model": str(model), "dataset_variant": dataset_variant, "chat": chat,
                 "temperature": params.temperature, "top_p": params.top_p, "max_new_tokens": params.max_new_tokens,
                 "seed": params.seed, **extra_identity}
-    engine = get_backend(backend, model=model, device=device, dtype=dtype, batch_size=batch_size)
     summary = evaluate_model(items, problems, Path(output_dir), engine, params, chat=chat, identity=identity,
-                             workers=workers, ks=_ks(ks), show_progress=progress)
+                             workers=workers, ks=_ks(ks), show_progress=progress, resume=resume)
     if summary["harness_errors"]:
         print(f"{summary['harness_errors']} sample(s) hit a harness error; rerun to retry them.", file=sys.stderr)
         sys.exit(3)
 
 
 def main(argv=None):
+    import shlex
+
     import fire
+
+    from .cli_args import validate
+    args = sys.argv[1:] if argv is None else (shlex.split(argv) if isinstance(argv, str) else list(argv))
     try:
-        fire.Fire(CLI(), command=argv, name="humaneval-x")
+        validate(CLI(), args)  # every flag checked before any work (fire reports leftovers only after)
+        fire.Fire(CLI(), command=args, name="humaneval-x")
     except HarnessError as exc:
         print(f"humaneval-x: error: {exc}", file=sys.stderr)
         sys.exit(2)

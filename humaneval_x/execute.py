@@ -186,6 +186,18 @@ class Executor:
             seconds[lang_name] = time.monotonic() - t0
         return seconds
 
+    def digest(self, job: Job) -> str:
+        """What produced a verdict: the sample's text, the assembled program and every setting of the
+        request that can change the verdict (limits, markers, mode). A stored result whose digest
+        differs from today's is stale: resume executes that sample again."""
+        import json
+
+        from .result_cache import ISOLATION
+        request = make_request(LANGUAGES[job.language], "", job.program, self.timeouts, self.naive)
+        settings = {k: v for k, v in request.items() if k not in ("id", "files", "batch_info")}
+        blob = json.dumps([ISOLATION, job.sample.generation, job.cleaned, job.program_hash, settings], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
     def _image_id(self, lang_name: str) -> Optional[str]:
         if lang_name not in self.identities:
             try:

@@ -72,3 +72,15 @@ class JsonlAppender:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def write_jsonl_atomic(path, records) -> None:
+    """Replace ``path`` with ``records`` all at once (a crash leaves the old file or the new one)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for rec in records:
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

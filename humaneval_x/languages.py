@@ -99,7 +99,8 @@ def language_of_task(task_id: str) -> Language:
     for lang in LANGUAGES.values():
         if lang.task_prefix == prefix:
             return lang
-    raise UnknownLanguage(f"task_id {task_id!r} does not name a HumanEval-X language")
+    prefixes = ", ".join(f"{lang.task_prefix}/N" for lang in LANGUAGES.values())
+    raise UnknownLanguage(f"task_id {task_id!r} does not name a HumanEval-X language; task ids look like {prefixes}")
 
 
 def parse_languages(spec) -> Tuple[str, ...]:

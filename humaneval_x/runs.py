@@ -63,10 +63,13 @@ def _from_summary(path: Path) -> Run:
 
 
 def _from_results(folder: Path, results: Path, summary_path: Path, ks) -> Run:
-    records = [r for _, r in read_jsonl(results, strict=True)]
-    for i, r in enumerate(records):
+    rows = [r for _, r in read_jsonl(results, strict=True)]
+    for i, r in enumerate(rows):
         if not {"task_id", "sample_index", "status", "passed", "language"} <= r.keys():
             raise HarnessError(f"{results}: record {i + 1} is not a humaneval-x result")
+    # one result per sample, the last one written (as the evaluation that wrote the summary counts them)
+    latest = {(r["task_id"], r.get("source_language") or "", int(r["sample_index"])): r for r in rows}
+    records = list(latest.values())
     if not records:
         raise HarnessError(f"{results}: no results")
     meta, stored_ks = {}, DEFAULT_KS

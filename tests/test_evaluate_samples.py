@@ -94,5 +94,5 @@ def test_missing_file_and_mixed_variant(tmp_path, data_dir, problems, docker_cli
     assert "pass@1" in ok.stdout and "100.00" in ok.stdout
     before = (tmp_path / "s.eval" / RESULTS_FILE).read_text()
     mixed = cli("evaluate-samples", str(samples), "--data-dir", data_dir, "--dataset-variant", "original")
-    assert mixed.returncode == 2 and "different run" in mixed.stderr
+    assert mixed.returncode == 2 and "was made with dataset_variant='errata-v1'; this run asks for dataset_variant='original'" in mixed.stderr
     assert (tmp_path / "s.eval" / RESULTS_FILE).read_text() == before  # nothing lost
