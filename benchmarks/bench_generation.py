@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Generation throughput: the harness's transformers backend vs plain generate(num_return_sequences=n).
+"""Generation throughput: the harness's transformers backend vs plain generate(num_return_sequences=n) vs vLLM.
 
 Both backends run the same model (random weights of a real architecture: throughput does not
 depend on weight values), on the same device, the same HumanEval-X prompts and the same forced
 output length per sample (drawn once, seeded, from a spread like real completions: most
 functions are short, some run long). The plain baseline is what other harnesses do: one
 generate() call per problem with num_return_sequences=n, every row running until the longest
-one is done. Prints tokens/s, samples/s and the ratio.
+one is done. The vLLM row (``--backend vllm``: offline ``LLM.generate``, prefix caching) runs the
+same saved model on a CUDA GPU with vLLM installed, else prints "not measured". With
+``--openai-url URL --openai-model NAME`` a row for a served model is added (its own model, so not
+comparable token for token: tokens counted from the server's usage, outputs not forced).
+Prints tokens/s, samples/s and the ratio.
 
     python benchmarks/bench_generation.py                       # CPU-sized defaults
     python benchmarks/bench_generation.py --arch smollm2-135m --problems 16 --n 32 --max-new 256   # GPU
@@ -64,6 +68,9 @@ def main():
     ap.add_argument("--device", default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="also write the numbers here")
+    ap.add_argument("--openai-url", default=None, help="also measure --backend openai against this server")
+    ap.add_argument("--openai-model", default=None, help="the served model's name (with --openai-url)")
+    ap.add_argument("--concurrency", type=int, default=8, help="requests in flight (with --openai-url)")
     args = ap.parse_args()
 
     import torch
@@ -108,17 +115,71 @@ def main():
         assert len(got) == samples and tokens == useful, (name, len(got), tokens, useful)
         rows[name] = {"seconds": round(dt, 2), "tokens_per_s": round(tokens / dt, 1),
                       "samples_per_s": round(samples / dt, 3)}
+    rows["vllm"] = vllm_row(model, tok, requests, params, samples, useful)
+    if args.openai_url:
+        rows["openai (served)"] = openai_row(args, problems, tids, params)
     ratio = rows["plain generate"]["seconds"] / rows["humaneval-x"]["seconds"]
     gpu = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
     print(f"arch={args.arch} device={device} ({gpu}) dtype={dtype} problems={len(tids)} n={args.n} "
           f"forced lengths {lo}..{args.max_new} ({useful} tokens in all)")
     print(f"{'backend':<16}{'seconds':>10}{'tokens/s':>12}{'samples/s':>12}")
     for name, r in rows.items():
+        if r is None:
+            print(f"{name:<16}{'not measured (needs vLLM and a CUDA GPU)':>34}")
+            continue
         print(f"{name:<16}{r['seconds']:>10}{r['tokens_per_s']:>12}{r['samples_per_s']:>12}")
     print(f"speed-up: {ratio:.2f}x")
+    if rows["vllm"]:
+        print(f"vllm vs humaneval-x: {rows['humaneval-x']['seconds'] / rows['vllm']['seconds']:.2f}x, "
+              f"vs plain generate: {rows['plain generate']['seconds'] / rows['vllm']['seconds']:.2f}x")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "device": gpu, "rows": rows, "ratio": ratio},
                                               indent=2))
+
+
+def _timed(backend, requests, params):
+    got = []
+    t0 = time.perf_counter()
+    backend.generate(requests, params, got.append)
+    return got, time.perf_counter() - t0
+
+
+def vllm_row(model, tok, requests, params, samples, useful):
+    """The same model (saved to a folder), prompts and forced lengths through offline vLLM; None without it."""
+    import tempfile
+
+    import torch
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    from humaneval_x.generation.vllm_backend import VLLMBackend
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        tok.save_pretrained(folder)
+        backend = VLLMBackend(model=folder, gpu_memory_utilization=0.5, max_model_len=4096)
+        backend.generate([requests[0].__class__(("warm", ""), "def f():", (0,), None, {0: 4})], params,
+                         lambda c: None)
+        got, dt = _timed(backend, requests, params)
+    tokens = sum(c.completion_tokens for c in got)
+    assert len(got) == samples and tokens == useful, ("vllm", len(got), tokens, useful)
+    return {"seconds": round(dt, 2), "tokens_per_s": round(tokens / dt, 1), "samples_per_s": round(samples / dt, 3),
+            "vllm_version": backend.describe()["vllm_version"]}
+
+
+def openai_row(args, problems, tids, params):
+    """A served model through --backend openai (real stop rules; tokens from the server's usage)."""
+    from humaneval_x.generation.backend import GenerationRequest
+    from humaneval_x.generation.openai_backend import OpenAIBackend
+    from humaneval_x.languages import language_of_task
+    backend = OpenAIBackend(model=args.openai_model, base_url=args.openai_url, concurrency=args.concurrency)
+    requests = [GenerationRequest((t, ""), problems[t].prompt, tuple(range(args.n)), language_of_task(t).stop)
+                for t in tids]
+    got, dt = _timed(backend, requests, params)
+    tokens = backend.describe()["server"]["completion_tokens"]
+    return {"seconds": round(dt, 2), "tokens_per_s": round(tokens / dt, 1), "samples_per_s": round(len(got) / dt, 3)}
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ language's declaration (translation).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Optional
 
 from .clike import code_positions, strip_comments_and_strings
 from .errors import HarnessError
@@ -92,11 +94,34 @@ def assemble_js(problem, head: str, completion: str) -> str:
 
 
 # ---------------------------------------------------------------- Go
-GO_STD_PACKAGES = ("bytes", "crypto/md5", "encoding/hex", "errors", "fmt", "math", "math/big", "math/bits",
-                   "math/rand", "os", "reflect", "regexp", "sort", "strconv", "strings", "time", "unicode",
-                   "unicode/utf8", "container/heap", "container/list")
+# Standard packages a program may use without importing them itself (the prompt's import block is
+# dropped, as in the paper's harness), each with one exported member for the keep-alive reference.
+GO_STD_PACKAGES = {"bytes": "Contains", "crypto/md5": "Sum", "encoding/hex": "EncodeToString", "errors": "New",
+                   "fmt": "Sprint", "math": "Abs", "math/big": "NewInt", "math/bits": "OnesCount",
+                   "math/cmplx": "Abs", "math/rand": "Intn", "os": "Exit", "reflect": "DeepEqual",
+                   "regexp": "MustCompile", "sort": "Ints", "strconv": "Itoa", "strings": "Split", "time": "Now",
+                   "unicode": "IsLetter", "unicode/utf8": "RuneLen", "container/heap": "Init",
+                   "container/list": "New", "github.com/stretchr/testify/assert": "New"}
 GO_IMPORT_BLOCK = re.compile(r"^\s*import\s*(\([^)]*\)|\"[^\"]*\")\s*\n?")
 GO_IMPORT_PATH = re.compile(r"\"([^\"]+)\"")
+# top-level package clauses and import declarations anywhere in a text (a whole-file sample has them)
+GO_TOP_IMPORTS = re.compile(r"^[ \t]*(?:package[ \t]+\w+[ \t]*|import[ \t]*(\([^)]*\)|[\w.]*[ \t]*\"[^\"\n]*\"))[ \t]*(?:;[ \t]*)?(?:\n|$)",
+                            re.M)
+GO_IMPORT_SPEC = re.compile(r"(?:([\w.]+)[ \t]+)?\"([^\"]+)\"")
+GO_TOP_NAME = re.compile(r"(?:^|\n)\s*(?:func|type|var|const)\s+(\w+)")
+
+
+def top_level_text(code: str, backtick_strings: bool = True) -> str:
+    """The characters of ``code`` outside every brace pair, comments and literals."""
+    depth, top = 0, []
+    for _, c in code_positions(code, backtick_strings):
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0:
+            top.append(c)
+    return "".join(top)
 
 
 def go_imports(block: str):
@@ -104,27 +129,53 @@ def go_imports(block: str):
     return GO_IMPORT_PATH.findall(m.group(1)) if m else []
 
 
+def go_package_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
 def go_used_packages(code: str, candidates) -> list:
     """Standard packages the code really uses (names in comments or strings do not count)."""
     bare = strip_comments_and_strings(code)
-    return [p for p in candidates if re.search(r"(?<![\w.])" + re.escape(p.rsplit("/", 1)[-1]) + r"\s*\.", bare)]
+    return [p for p in candidates if re.search(r"(?<![\w.])" + re.escape(go_package_name(p)) + r"\s*\.", bare)]
+
+
+def go_hoist_imports(code: str):
+    """(code without its package clauses and import declarations, [(alias or None, path)] they imported)."""
+    specs = []
+    for m in GO_TOP_IMPORTS.finditer(code):
+        if m.group(1):
+            specs += [(a or None, path) for a, path in GO_IMPORT_SPEC.findall(m.group(1))]
+    return GO_TOP_IMPORTS.sub("", code), specs
 
 
 def assemble_go(problem, head: str, completion: str) -> str:
+    """test_setup's imports + every package the assembled program names (prompt, completion AND test),
+    each kept alive by a reference in TestMain: no `undefined: math` when only the test uses a package,
+    no `imported and not used` when only the setup or a false match names one."""
     setup = problem.extra["test_setup"]
     setup_imports = go_imports(setup)
     if "testing" not in setup_imports:
         raise AssemblyError(f"{problem.task_id}: test_setup does not import testing")
-    body = GO_IMPORT_BLOCK.sub("", head, count=1) + completion
-    candidates = [p for p in dict.fromkeys(go_imports(problem.extra.get("import", "")) + list(GO_STD_PACKAGES))
-                  if p not in setup_imports]
-    imports = setup_imports + go_used_packages(body, candidates)
-    header = "package main\n\nimport (\n" + "".join(f'    "{p}"\n' for p in imports) + '    hxos "os"\n    "hxsentinel"\n)\n\n'
-    testmain = ("\nfunc TestMain(m *testing.M) {\n"
+    body, own = go_hoist_imports(GO_IMPORT_BLOCK.sub("", head, count=1) + completion)
+    test = problem.test
+    declared = set(GO_TOP_NAME.findall(top_level_text(body + "\n" + test)))
+    aliased = [(a, p) for a, p in own if a and a != go_package_name(p)]
+    candidates = [p for p in dict.fromkeys(go_imports(problem.extra.get("import", "")) + [p for a, p in own if not a]
+                                           + list(GO_STD_PACKAGES))
+                  if p not in setup_imports and go_package_name(p) not in declared]
+    used = go_used_packages(body + "\n" + test, candidates)
+    specs = [(None, p) for p in setup_imports + used]
+    specs += [(a, p) for a, p in dict.fromkeys(aliased)
+              if a == "_" or (a != "." and a not in declared and go_used_packages(body, [a]))]
+    header = ("package main\n\nimport (\n" + "".join(f'    {a + " " if a else ""}"{p}"\n' for a, p in specs)
+              + '    hxos "os"\n    "hxsentinel"\n)\n\n')
+    keep = "".join(f"    _ = {a or go_package_name(p)}.{GO_STD_PACKAGES[p]}\n" for a, p in specs
+                   if p in GO_STD_PACKAGES and a != "_")
+    testmain = ("\nfunc TestMain(m *testing.M) {\n" + keep +
                 "    code := m.Run()\n"
                 "    if code == 0 { hxsentinel.Print() }\n"
                 "    hxos.Exit(code)\n}\n")
-    return header + body + "\n" + problem.test + "\n" + testmain
+    return header + body + "\n" + test + "\n" + testmain
 
 
 GO_TOP_FUNC = re.compile(r"\bfunc\s+(\w+)\s*\(")
@@ -139,15 +190,7 @@ def go_batch_info(program: str):
     """
     if not program.startswith("package main\n"):
         return None
-    depth, top = 0, []
-    for _, c in code_positions(program):
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif depth == 0:
-            top.append(c)
-    top_text = "".join(top)
+    top_text = top_level_text(program)
     if re.search(r"\bvar\b", top_text):
         return None
     funcs = GO_TOP_FUNC.findall(top_text)
@@ -155,3 +198,201 @@ def go_batch_info(program: str):
     if "init" in funcs or funcs.count("TestMain") != 1 or len(special) != 1 or not special[0].startswith("Test"):
         return None
     return {"test": special[0]}
+
+
+# ---------------------------------------------------------------- samples from other tools
+# A chat model or an evalplus-style file gives the whole function (often in a Markdown fence)
+# instead of the continuation of the prompt. Such a sample becomes the program: the prompt's text
+# before the function it defines (imports, includes, helpers) + the sample, where a helper the sample
+# defines itself replaces the prompt's, and what the test brings (main, class Main) is dropped.
+FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*$", re.M)
+
+
+def unfence(text: str):
+    """(code, fenced): the first Markdown code block of ``text`` (to its closing fence or the end), or
+    ``text`` itself. A bare fence after code is a closing fence of a continuation (chat mode), not a block."""
+    lines = list(FENCE_LINE.finditer(text))
+    if not lines:
+        return text, False
+    first, before = lines[0], text[:lines[0].start()]
+    if not (first.group(1) or not before.strip() or before.rstrip().endswith(":")):
+        return text, False
+    end = lines[1].start() if len(lines) > 1 else len(text)
+    return text[first.end() + 1:end], True
+
+
+C_KEYWORDS = {"if", "for", "while", "switch", "catch", "return", "else", "do", "sizeof", "new", "throw", "synchronized"}
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """How one language declares functions: a regex on the code (comments and literals removed)
+    between the previous statement at that brace depth and a `{`; group `name` names the function."""
+    header: "re.Pattern"
+    backticks: bool = False
+    type_literal: Optional["re.Pattern"] = None  # a `{` that belongs to a type in a signature (Go)
+
+    def find(self, code: str, depth: int = 0):
+        """[(name, start, end)] of the definitions at brace ``depth`` (end None: still open at the end).
+        Scanning stops where the code closes more braces than it opened (a continuation's function end)."""
+        out, level, seg, literal = [], 0, [], []
+        current = None  # index into out of the definition being read at `depth`
+        for i, c in code_positions(code, self.backticks):
+            if c == "{":
+                if level == depth:
+                    header = "".join(ch for _, ch in seg)
+                    if self.type_literal and self.type_literal.search(header):
+                        literal.append(level)
+                        seg.append((i, c))
+                        level += 1
+                        continue
+                    m = self.header.search(header)
+                    name = m and next((g for g in (m.groupdict().get(k) for k in ("name", "n1", "n2")) if g), None)
+                    if name and name not in C_KEYWORDS:
+                        current = len(out)
+                        out.append([name, seg[m.start("start")][0] if m.start("start") < len(seg) else i, None])
+                    seg = []
+                level += 1
+            elif c == "}":
+                level -= 1
+                if literal and literal[-1] == level:
+                    literal.pop()
+                    seg.append((i, c))
+                    continue
+                if level < 0:
+                    break
+                if level == depth:
+                    if current is not None:
+                        out[current][2] = i + 1
+                        current = None
+                    seg = []
+            elif level == depth:
+                if c == ";":
+                    seg = []
+                else:
+                    seg.append((i, c))
+        return [tuple(d) for d in out]
+
+
+_TYPE = r"(?:[\w:<>,\[\]*&.?]+\s+|[\w:<>,\[\]*&.?]+(?=[*&]))*"
+CPP_DEFS = Definitions(re.compile(r"(?P<start>(?<![\w:])" + _TYPE + r"[*&\s]*)(?P<name>\w+)\s*\([^;{}]*\)\s*(?:const\s*)?$"))
+JAVA_DEFS = Definitions(re.compile(
+    r"(?P<start>(?<![\w.])(?:(?:public|private|protected|static|final|abstract|synchronized)\s+)*"
+    r"(?:<[^>]*>\s*)?" + _TYPE + r")(?P<name>\w+)\s*\([^;{}]*\)\s*(?:throws\s+[\w.,\s]+)?$"))
+JAVA_CLASS = Definitions(re.compile(r"(?P<start>(?<![\w.])(?:(?:public|final|abstract|static)\s+)*)class\s+(?P<name>\w+)[^;{}]*$"))
+JS_DEFS = Definitions(re.compile(
+    r"(?P<start>(?<![\w$.]))(?:(?:async\s+)?function\s*\*?\s*(?P<n1>[\w$]+)\s*\([^{}]*\)|(?:const|let|var)\s+(?P<n2>[\w$]+)\s*=\s*"
+    r"(?:async\s+)?(?:function\b[^{}]*|\([^{}]*\)\s*=>|[\w$]+\s*=>))\s*$"), backticks=True)
+GO_DEFS = Definitions(re.compile(r"(?P<start>(?<!\w))func\s+(?:\([^)]*\)\s*)?(?P<name>\w+)\s*(?:\[[^\]]*\])?\s*\(.*$", re.S),
+                      backticks=True, type_literal=re.compile(r"\b(?:interface|struct)\s*$"))
+
+
+def _drop(text: str, spans) -> str:
+    """``text`` without the (start, end) spans (each to its end of line)."""
+    for start, end in sorted(spans, reverse=True):
+        if end is None:
+            continue
+        nl = text.find("\n", end)
+        text = text[:start] + text[(len(text) if nl < 0 else nl + 1):]
+    return text
+
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _prompt_split(prompt: str, defs: Definitions, depth: int = 0):
+    """(text before the function the prompt ends with, its name, the prompt's complete definitions)."""
+    found = defs.find(prompt, depth)
+    if not found or found[-1][2] is not None:
+        return None
+    name, start, _ = found[-1]
+    return prompt[:_line_start(prompt, start)], name, found[:-1]
+
+
+def _whole_clike(defs: Definitions, drop=("main",), depth: int = 0):
+    """C++/JavaScript/Go: prefix (helpers the sample redefines taken out) + the sample (its main taken out)."""
+    def whole(problem, code: str, forced: bool = False):
+        split = _prompt_split(problem.prompt, defs, depth)
+        if split is None:
+            return None
+        prefix, entry, helpers = split
+        mine = defs.find(code)
+        names = {n for n, _, _ in mine}
+        if entry not in names and not forced:
+            return None
+        code = _drop(code, [(_line_start(code, s), e) for n, s, e in mine if n in drop])
+        prefix = _drop(prefix, [(_line_start(prefix, s), e) for n, s, e in helpers if n in names])
+        return prefix, code.strip("\n") + "\n"
+    return whole
+
+
+whole_cpp = _whole_clike(CPP_DEFS)
+whole_js = _whole_clike(JS_DEFS, drop=())
+whole_go = _whole_clike(GO_DEFS)
+
+PY_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
+PY_MAIN = re.compile(r"^if[ \t]+__name__[ \t]*==.*", re.M | re.S)
+
+
+def whole_python(problem, code: str, forced: bool = False):
+    """The prompt's text before its last `def` (imports, helpers) + the sample. Python lets the sample
+    redefine a helper (the later definition wins); an `if __name__ == ...` block is dropped."""
+    defs = list(PY_DEF.finditer(problem.prompt))
+    if not defs:
+        return None
+    entry = defs[-1]
+    first = next((line for line in code.splitlines() if line.strip()), "")
+    mine = {m.group(1) for m in PY_DEF.finditer(code)}
+    if not forced and (entry.group(1) not in mine or first[:1] in (" ", "\t")):
+        return None
+    return problem.prompt[:entry.start()], PY_MAIN.sub("", code).rstrip() + "\n"
+
+
+JAVA_IMPORT = re.compile(r"^[ \t]*(?:import|package)\s[^;\n]*;[ \t]*\n?", re.M)
+
+
+def whole_java(problem, code: str, forced: bool = False):
+    """A whole `class Solution` (with its imports): the prompt's imports + the sample's + the class,
+    with the prompt's helper methods it lacks put in, without the sample's own `class Main`. Only
+    methods: the prompt up to its last method (helpers the sample redefines taken out) + the methods."""
+    split = _prompt_split(problem.prompt, JAVA_DEFS, depth=1)
+    if split is None:
+        return None
+    prefix, entry, helpers = split
+    own_imports = "".join(m.group(0) for m in JAVA_IMPORT.finditer(code) if m.group(0).lstrip().startswith("import"))
+    body = JAVA_IMPORT.sub("", code)
+    classes = JAVA_CLASS.find(body)
+    solution = next(((s, e) for n, s, e in classes if n == "Solution" and e), None)
+    if solution:
+        start, end = solution
+        methods = {n for n, _, _ in JAVA_DEFS.find(body[start:end], depth=1)}
+        if entry not in methods and not forced:
+            return None
+        body = _drop(body, [(_line_start(body, s), e) for n, s, e in classes if n == "Main"])
+        body = re.sub(r"(?<![\w.])(?:(?:public|final)\s+)*class\s+Solution\b", "class Solution", body, count=1)
+        missing = "".join(problem.prompt[_line_start(problem.prompt, s):e] + "\n"
+                          for n, s, e in helpers if n not in methods)
+        if missing:
+            brace = body.index("{", body.index("class Solution")) + 1
+            body = body[:brace] + "\n" + missing + body[brace:]
+        head = problem.prompt[:problem.prompt.find("class Solution")] if "class Solution" in problem.prompt else ""
+        return head, own_imports + body.strip("\n") + "\n"
+    mine = JAVA_DEFS.find(body)
+    names = {n for n, _, _ in mine}
+    if entry not in names and not forced:
+        return None
+    prefix = _drop(prefix, [(_line_start(prefix, s), e) for n, s, e in helpers if n in names])
+    return own_imports + prefix, body.strip("\n") + "\n}\n"
+
+
+def prepare_sample(lang, problem, text: str, clean: bool = True, whole: bool = False):
+    """(form, head, code) for ``lang.assemble``: a Markdown block is unwrapped; a sample that defines the
+    prompt's function itself (or any ``whole`` one, e.g. evalplus's `solution`) is the whole program;
+    anything else continues the prompt, cleaned with the language's rule unless ``clean`` is False.
+    form: "completion", "fenced", "whole_function" or "fenced_whole_function"."""
+    code, fenced = unfence(text)
+    parts = lang.whole(problem, code, whole) if lang.whole else None
+    if parts is not None:
+        return ("fenced_" if fenced else "") + "whole_function", parts[0], parts[1]
+    return ("fenced" if fenced else "completion"), problem.prompt, (lang.clean(code) if clean else code)

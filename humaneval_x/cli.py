@@ -19,9 +19,10 @@ def _ks(ks) -> tuple:
     return parse_ks(ks)
 
 
-def _timeouts(run_cpu, run_timeout, compile_timeout):
-    from .execute import Timeouts
-    return Timeouts(compile_timeout=compile_timeout, run_cpu=run_cpu, run_timeout=run_timeout)
+def _timeouts(run_cpu, run_timeout, compile_timeout, time_limit=None):
+    """The run's time-limit policy (humaneval_x/limits.py): --time-limit (or --run-cpu) flat, else per problem."""
+    from .limits import LimitPolicy
+    return LimitPolicy.from_options(time_limit, run_cpu, run_timeout, compile_timeout)
 
 
 class Sandbox:
@@ -89,7 +90,8 @@ class CLI:
                          dataset_variant: str = "errata-v1", clean: bool = True, workers: Optional[int] = None,
                          ks="1,10,100", run_cpu: Optional[float] = None, run_timeout: Optional[float] = None,
                          compile_timeout: Optional[float] = None, progress: Optional[bool] = None,
-                         cache: bool = True, resume: str = "auto"):
+                         cache: bool = True, resume: str = "auto", time_limit: Optional[float] = None,
+                         ray: Optional[str] = None):
         """Execute a samples file ({"task_id", "generation"} per line) and report pass@k.
 
         Writes OUTPUT_DIR/results.jsonl (one verdict per sample) and OUTPUT_DIR/summary.json.
@@ -103,8 +105,8 @@ class CLI:
             clean: apply the language's clean-up (cut at the end of the function) before executing.
             workers: sandboxes per language (default: number of CPUs).
             ks: pass@k values (reported only where k <= samples per problem).
-            run_cpu: CPU-second limit of a run (default: per language).
-            run_timeout: wall-second limit of a run (default: per language).
+            run_cpu: the same as --time-limit (its older name).
+            run_timeout: wall-second limit of every run (default: max(3 x CPU limit, CPU limit + 10)).
             compile_timeout: wall-second limit of a compilation (default: per language).
             progress: show progress bars (default: only on a terminal).
             cache: reuse verdicts of identical programs run before on the same sandbox image
@@ -112,11 +114,17 @@ class CLI:
             resume: auto (default: a stored result is reused only if its sample, program and settings
                 are unchanged; changed samples run again, results of samples gone are dropped) or
                 strict (refuse, one line, if anything stored no longer matches).
+            time_limit: one flat CPU-second limit for every problem's run (default: per problem, a
+                factor times its canonical solution's CPU time measured in the same image, with a floor
+                and a ceiling: humaneval_x/limits.py; the policy and limits are recorded in summary.json).
+            ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
+                (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
         """
         from .evaluate import evaluate_samples
+        _join_ray(ray)
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
-                                   _timeouts(run_cpu, run_timeout, compile_timeout), show_progress=progress,
-                                   cache=cache, resume=resume)
+                                   _timeouts(run_cpu, run_timeout, compile_timeout, time_limit), show_progress=progress,
+                                   cache=cache, resume=resume, ray=ray)
         if summary["harness_errors"]:
             print(f"{summary['harness_errors']} sample(s) hit a harness error (not counted as failures); "
                   "rerun the same command to retry them.", file=sys.stderr)
@@ -130,7 +138,11 @@ class CLI:
                             device: Optional[str] = None, dtype: Optional[str] = None,
                             data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
                             workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
-                            progress: Optional[bool] = None, resume: str = "auto"):
+                            progress: Optional[bool] = None, resume: str = "auto", base_url: Optional[str] = None,
+                            api_key_env: Optional[str] = None, concurrency: Optional[int] = None,
+                            max_model_len: Optional[int] = None, tensor_parallel_size: Optional[int] = None,
+                            gpu_memory_utilization: Optional[float] = None, time_limit: Optional[float] = None,
+                            ray: Optional[str] = None, replicas: Optional[int] = None):
         """Generate samples with a model, execute them in the sandboxes, report pass@k (resumable).
 
         Writes OUTPUT_DIR/samples.jsonl (raw and cleaned generations, CodeGeeX format),
@@ -158,9 +170,24 @@ class CLI:
             dataset_variant: errata-v1 (default) or original.
             workers: sandboxes per language (default: number of CPUs).
             ks: pass@k values (reported only where k <= n).
-            backend: transformers (fast, default) or transformers-plain (generate() per problem, for comparison).
+            backend: transformers (fast, default), transformers-plain (generate() per problem, for comparison),
+                openai (any OpenAI-compatible server: --base-url, --model NAME) or vllm (offline vLLM, GPU).
             progress: show progress bars (default: only on a terminal).
             resume: auto (changed samples re-executed, results of samples gone dropped) or strict (refuse).
+            base_url: --backend openai: the server's URL, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL).
+            api_key_env: --backend openai: NAME of the environment variable holding the API key
+                (default OPENAI_API_KEY, sent when set); the key itself is never written anywhere.
+            concurrency: --backend openai: requests in flight (default 8).
+            max_model_len: --backend vllm: context length (default: the model's).
+            tensor_parallel_size: --backend vllm: GPUs per model (default 1).
+            gpu_memory_utilization: --backend vllm: fraction of GPU memory vLLM may use (default 0.9).
+            time_limit: one flat CPU-second limit for every problem's run (default: per problem, a
+                factor times its canonical solution's CPU time measured in the same image, with a floor
+                and a ceiling: humaneval_x/limits.py; the policy and limits are recorded in summary.json).
+            ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
+                (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
+            replicas: with --ray: data-parallel generation replicas, one GPU each (default: one per GPU of
+                the cluster; CPU replicas when it has none).
         """
         from .languages import parse_languages
         from .prompts import PromptOptions, generation_items
@@ -169,7 +196,11 @@ class CLI:
         _model_run("generation", model, lambda ps: generation_items(ps, langs, limit, PromptOptions(tag, strip)),
                    langs, output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
-                   {"task": "generation", "tag": tag, "strip": strip}, resume=resume)
+                   {"task": "generation", "tag": tag, "strip": strip}, resume=resume, ray=ray, replicas=replicas,
+                   timeouts=_timeouts(None, None, None, time_limit),
+                   backend_options=dict(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+                                       max_model_len=max_model_len, tensor_parallel_size=tensor_parallel_size,
+                                       gpu_memory_utilization=gpu_memory_utilization))
 
     def evaluate_translation(self, model: Optional[str] = None, pairs: str = "all", preset: str = "codegeex",
                              n: Optional[int] = None, temperature: Optional[float] = None,
@@ -179,7 +210,11 @@ class CLI:
                              device: Optional[str] = None, dtype: Optional[str] = None,
                              data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
                              workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
-                             progress: Optional[bool] = None, resume: str = "auto"):
+                             progress: Optional[bool] = None, resume: str = "auto", base_url: Optional[str] = None,
+                             api_key_env: Optional[str] = None, concurrency: Optional[int] = None,
+                             max_model_len: Optional[int] = None, tensor_parallel_size: Optional[int] = None,
+                             gpu_memory_utilization: Optional[float] = None, time_limit: Optional[float] = None,
+                             ray: Optional[str] = None, replicas: Optional[int] = None):
         """Code translation between the 5 languages: generate, execute with the TARGET's tests, pass@k per pair.
 
         The prompt is the paper's: "code translation", the source declaration + canonical solution
@@ -206,9 +241,23 @@ class CLI:
             dataset_variant: errata-v1 (default) or original.
             workers: sandboxes per language.
             ks: pass@k values.
-            backend: transformers (default) or transformers-plain.
+            backend: transformers (default), transformers-plain, openai (a served model) or vllm.
             progress: show progress bars (default: only on a terminal).
             resume: auto (changed samples re-executed, results of samples gone dropped) or strict (refuse).
+            base_url: --backend openai: the server's URL, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL).
+            api_key_env: --backend openai: NAME of the environment variable holding the API key
+                (default OPENAI_API_KEY, sent when set); the key itself is never written anywhere.
+            concurrency: --backend openai: requests in flight (default 8).
+            max_model_len: --backend vllm: context length (default: the model's).
+            tensor_parallel_size: --backend vllm: GPUs per model (default 1).
+            gpu_memory_utilization: --backend vllm: fraction of GPU memory vLLM may use (default 0.9).
+            time_limit: one flat CPU-second limit for every problem's run (default: per problem, a
+                factor times its canonical solution's CPU time measured in the same image, with a floor
+                and a ceiling: humaneval_x/limits.py; the policy and limits are recorded in summary.json).
+            ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
+                (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
+            replicas: with --ray: data-parallel generation replicas, one GPU each (default: one per GPU of
+                the cluster; CPU replicas when it has none).
         """
         from .prompts import parse_pairs, translation_items
 
@@ -217,7 +266,11 @@ class CLI:
         _model_run("translation", model, lambda ps: translation_items(ps, pair_list, limit, target_tag), langs,
                    output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
-                   {"task": "translation", "target_tag": target_tag}, resume=resume)
+                   {"task": "translation", "target_tag": target_tag}, resume=resume, ray=ray, replicas=replicas,
+                   timeouts=_timeouts(None, None, None, time_limit),
+                   backend_options=dict(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+                                       max_model_len=max_model_len, tensor_parallel_size=tensor_parallel_size,
+                                       gpu_memory_utilization=gpu_memory_utilization))
 
     def report(self, run_dir: str, samples_per_problem: int = 5):
         """Write report.md and a self-contained report.html for a run folder (results.jsonl + summary.json).
@@ -248,9 +301,9 @@ class CLI:
              per_language: bool = False, confidence: float = 0.95, rounds: int = 2000, seed: int = 0,
              markdown: Optional[str] = None, junit: Optional[str] = None, json_out: Optional[str] = None,
              run: bool = False, model: Optional[str] = None, limit: Optional[int] = None,
-             preset: str = "pass1", n: Optional[int] = None, temperature: Optional[float] = None,
+             preset: Optional[str] = None, n: Optional[int] = None, temperature: Optional[float] = None,
              max_new_tokens: Optional[int] = None, output_dir: Optional[str] = None,
-             data_dir: Optional[str] = None, progress: Optional[bool] = None):
+             data_dir: Optional[str] = None, progress: Optional[bool] = None, chat: Optional[str] = None):
         """CI regression gate: exit 0 pass, 1 regression, 2 unusable input.
 
         Compares per-problem results of CANDIDATE with BASELINE (a run folder, results.jsonl, or a
@@ -273,21 +326,23 @@ class CLI:
             run: first run evaluate-generation for --model, then gate its results.
             model: with --run: the checkpoint (default: the SmolLM2 default model).
             limit: with --run: problems per language (default: as in the baseline).
-            preset: with --run: sampling preset (default pass1).
-            n: with --run: samples per problem.
-            temperature: with --run: sampling temperature.
-            max_new_tokens: with --run: generation limit.
+            preset: with --run: sampling preset (default: the baseline's recorded sampling, e.g. greedy
+                with its max_new_tokens and seed; pass1 for a baseline that did not record it).
+            n: with --run: samples per problem (default: as in the baseline).
+            temperature: with --run: sampling temperature (default: as in the baseline).
+            max_new_tokens: with --run: generation limit (default: as in the baseline).
             output_dir: with --run: run folder.
             data_dir: with --run: data folder.
             progress: with --run: progress bars.
+            chat: with --run: auto, true or false (default: as the baseline resolved it).
         """
         from .gate import format_text, gate, write_outputs
         from .runs import load_run
 
         base = load_run(baseline)
         if run:
-            candidate = self._gate_run(base, model, limit, preset, n, temperature, max_new_tokens, output_dir,
-                                       data_dir, progress)
+            candidate = self._gate_run(base, model, output_dir, data_dir, progress, limit=limit, preset=preset,
+                                       n=n, temperature=temperature, max_new_tokens=max_new_tokens, chat=chat)
         if not candidate:
             raise HarnessError("gate needs --candidate (or --run --model PATH)")
         result = gate(base, load_run(candidate), metric, max_drop, per_language, confidence, rounds, seed)
@@ -295,22 +350,16 @@ class CLI:
         write_outputs(result, markdown, junit, json_out)
         sys.exit(1 if result["verdict"] == "regression" else 0)
 
-    def _gate_run(self, base, model, limit, preset, n, temperature, max_new_tokens, output_dir, data_dir, progress):
+    def _gate_run(self, base, model, output_dir, data_dir, progress, **overrides):
         from pathlib import Path
 
-        langs = sorted(g.split(":", 1)[1] for g in base.groups() if g.startswith("lang:"))
-        if not langs:
-            raise HarnessError("gate --run needs a generation baseline (it has no per-language results)")
-        if limit is None:
-            numbers = [int(t.split("/")[1]) for t in base.groups()["overall"]["per_problem"]]
-            limit = max(numbers) + 1
+        from .gate import candidate_run_args
+        args = candidate_run_args(base, **overrides)  # the baseline's problems, sampling and prompts
         output_dir = output_dir or str(Path("runs") / "gate-candidate")
+        print("gate --run: evaluate-generation " + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in args.items()))
         try:
-            self.evaluate_generation(model=model, languages=",".join(langs), preset=preset, n=n,
-                                     temperature=temperature, max_new_tokens=max_new_tokens, limit=limit,
-                                     output_dir=output_dir, data_dir=data_dir,
-                                     dataset_variant=base.summary.get("dataset_variant") or "errata-v1",
-                                     progress=progress)
+            self.evaluate_generation(model=model, output_dir=output_dir, data_dir=data_dir, progress=progress,
+                                     **args)
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise HarnessError(f"the candidate run in {output_dir} did not complete (exit {exc.code})") from None
@@ -319,7 +368,7 @@ class CLI:
     def self_check(self, languages: Optional[str] = None, data_dir: Optional[str] = None,
                    dataset_variant: str = "errata-v1", workers: Optional[int] = None, limit: Optional[int] = None,
                    json_out: Optional[str] = None, progress: Optional[bool] = None, translation: bool = False,
-                   pairs: str = "all"):
+                   pairs: str = "all", ray: Optional[str] = None):
         """Run every canonical solution (must pass) and wrong programs per language (must fail as expected).
 
         Exits non-zero unless all canonical solutions pass and every wrong program gets its expected status.
@@ -336,15 +385,18 @@ class CLI:
             progress: show progress bars (default: only on a terminal).
             translation: check the translation pairs instead of the languages.
             pairs: with --translation, comma-separated pairs like python-cpp (default: all 20).
+            ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
+                (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
         """
         from .selfcheck import format_report, format_translation_report, run_self_check, run_translation_self_check
+        _join_ray(ray)
         if translation:
             report = run_translation_self_check(pairs, data_dir, dataset_variant, workers, limit=limit,
-                                                show_progress=progress)
+                                                show_progress=progress, ray=ray)
             print(format_translation_report(report))
         else:
             report = run_self_check(languages, data_dir, dataset_variant, workers, limit=limit,
-                                    show_progress=progress)
+                                    show_progress=progress, ray=ray)
             print(format_report(report))
         if json_out:
             with open(json_out, "w") as f:
@@ -355,17 +407,21 @@ class CLI:
 
 def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, temperature, top_p, max_new_tokens,
                seed, limit, chat, batch_size, device, dtype, data_dir, dataset_variant, workers, ks, backend,
-               progress, extra_identity, resume="auto"):
+               progress, extra_identity, resume="auto", backend_options=None, timeouts=None, ray=None, replicas=None):
     from pathlib import Path
 
     from .dataset import load_problems
     from .evaluate import evaluate_model, resolve_params
     from .generate import resolve_chat
-    from .generation.backend import get_backend
+    from .generation.backend import check_backend, get_backend
     from .generation.loading import default_model_path
 
     params = resolve_params(preset, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                             seed=seed)
+    check_backend(backend, device=device, dtype=dtype, batch_size=batch_size, **(backend_options or {}))
+    if not model and backend in ("openai", "vllm"):
+        raise HarnessError(f"--backend {backend} needs --model: the served model's name (openai) or a model "
+                           "folder / hub name (vllm)")
     model = model or default_model_path()
     problems = load_problems(languages_needed, data_dir=data_dir, variant=dataset_variant)
     items = items_fn(problems)
@@ -373,16 +429,33 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
         raise HarnessError("nothing to evaluate (check --languages/--pairs/--limit)")
     if output_dir is None:
         output_dir = Path("runs") / f"{kind}-{Path(model).stem}-{preset}"
-    engine = get_backend(backend, model=model, device=device, dtype=dtype, batch_size=batch_size)
+    if replicas is not None and not ray:
+        raise HarnessError("--replicas needs --ray (data-parallel replicas run on a Ray cluster)")
+    if ray:
+        _join_ray(ray)
+        from .distributed.generation import RayGenerationBackend
+        engine = RayGenerationBackend(ray, backend, replicas, dict(model=model, device=device, dtype=dtype,
+                                                                   batch_size=batch_size, **(backend_options or {})))
+    else:
+        engine = get_backend(backend, model=model, device=device, dtype=dtype, batch_size=batch_size,
+                             **(backend_options or {}))
     chat = resolve_chat(chat, engine)  # auto -> whether the tokenizer has a chat template; recorded resolved
     identity = {"kind": kind, "model": str(model), "dataset_variant": dataset_variant, "chat": chat,
                 "temperature": params.temperature, "top_p": params.top_p, "max_new_tokens": params.max_new_tokens,
                 "seed": params.seed, **extra_identity}
     summary = evaluate_model(items, problems, Path(output_dir), engine, params, chat=chat, identity=identity,
-                             workers=workers, ks=_ks(ks), show_progress=progress, resume=resume)
+                             workers=workers, ks=_ks(ks), show_progress=progress, resume=resume, ray=ray,
+                             timeouts=timeouts if timeouts is not None else _timeouts(None, None, None))
     if summary["harness_errors"]:
         print(f"{summary['harness_errors']} sample(s) hit a harness error; rerun to retry them.", file=sys.stderr)
         sys.exit(3)
+
+
+def _join_ray(ray) -> None:
+    """With --ray: join the cluster now, before any work (a bad address is one line, exit 2)."""
+    if ray is not None:
+        from .distributed import connect
+        connect(ray)
 
 
 def main(argv=None):

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 from .dataset import DEFAULT_VARIANT, Problem, load_problems
 from .errors import HarnessError
-from .execute import Executor, Job, Timeouts, make_job
+from .execute import Executor, Job, Timeouts, make_executor, make_job
 from .jsonl import JsonlAppender, read_jsonl, write_jsonl_atomic
 from .languages import language_of_task
 from .metrics import DEFAULT_KS
@@ -115,6 +115,8 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
     stored = stored_results(results_path)
     latest = load_results(results_path, stored)
     jobs = {s.key: make_job(s, problems[s.task_id], clean=clean) for s in samples}
+    if hasattr(executor, "prepare"):  # per-problem time limits (humaneval_x/limits.py), before the digests
+        executor.prepare(jobs.values(), problems, log=log)
     digests = {k: executor.digest(j) for k, j in jobs.items()}
     done = {k: r for k, r in latest.items() if k in digests and r.get("digest") == digests[k]}
     stale = [k for k in latest if k in digests and k not in done]
@@ -156,6 +158,10 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
                  "seconds_per_language": {k: round(v, 2) for k, v in seconds.items()},
                  "programs_executed": executor.executed, "cache_hits": executor.cache_hits,
                  "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements})
+    if hasattr(executor, "limits_summary"):  # the policy and each problem's limit: the gate compares them
+        meta["time_limits"] = executor.limits_summary()
+    if hasattr(executor, "ray_stats"):  # executed on a Ray cluster: nodes, slots, chunks rerun, executors lost
+        meta["ray"] = executor.ray_stats()
     summary = summarize(records, ks, meta)
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     write_reports_safely(out_dir, log)
@@ -176,18 +182,18 @@ def write_reports_safely(out_dir: Path, log=print) -> None:
 def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,
                      clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
                      timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print,
-                     cache: bool = True, resume: str = "auto") -> dict:
+                     cache: bool = True, resume: str = "auto", ray: Optional[str] = None) -> dict:
     samples = load_samples(samples_path)
     langs = sorted({language_of_task(s.task_id).name for s in samples}
                    | {s.source_language for s in samples if s.source_language})
     problems = load_problems(langs, data_dir=data_dir, variant=variant)
     out_dir = Path(output_dir) if output_dir else default_output_dir(samples_path)
-    if sandbox_factory is None:
+    if sandbox_factory is None and not ray:  # on Ray, the nodes' engines are checked when executors start
         require_docker()  # before a folder is made
     check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})
     meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean}
     return execute_and_report(samples, problems, out_dir, clean, meta, workers, ks, timeouts, sandbox_factory,
-                              cache, show_progress, log, resume=resume)
+                              cache, show_progress, log, resume=resume, ray=ray)
 
 
 def require_docker() -> None:
@@ -202,11 +208,21 @@ def require_docker() -> None:
 
 
 def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict, workers, ks, timeouts,
-                       sandbox_factory, cache: bool, show_progress, log, resume: str = "auto") -> dict:
-    """Execute the samples through the sandboxes (resumable), then print the table and where things are."""
-    if sandbox_factory is None:
+                       sandbox_factory, cache: bool, show_progress, log, resume: str = "auto",
+                       ray: Optional[str] = None) -> dict:
+    """Execute the samples through the sandboxes (resumable), then print the table and where things are.
+
+    ``ray``: execute on that Ray cluster (auto or an address) instead of this machine's sandboxes."""
+    if sandbox_factory is None and not ray:
         require_docker()
-    executor = Executor(sandbox_factory, workers, timeouts, cache=open_cache(cache))
+    from .limits import LimitPolicy
+    limits = timeouts if isinstance(timeouts, LimitPolicy) else None  # the CLI passes its policy here
+    if limits is None and sandbox_factory is None and not ray and timeouts == Timeouts():
+        limits = LimitPolicy()  # the default: per-problem limits from the canonical solutions' times
+    executor = make_executor(sandbox_factory, workers, Timeouts() if limits else timeouts, cache=open_cache(cache),
+                             ray=ray, log=log)
+    if limits is not None:
+        executor.limits = limits
     summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks,
                           meta={**meta, "tool_versions": tool_versions()}, show_progress=show_progress, log=log,
                           resume=resume)
@@ -255,13 +271,13 @@ def plan_line(items, backend, params) -> str:
 def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: bool = False, identity: dict,
                    workers: Optional[int] = None, ks=DEFAULT_KS, timeouts: Timeouts = Timeouts(),
                    sandbox_factory=None, show_progress=None, log=print, cache: bool = True,
-                   resume: str = "auto") -> dict:
+                   resume: str = "auto", ray: Optional[str] = None) -> dict:
     """prompts -> generate (resumable) -> clean -> execute (resumable) -> summary."""
     from dataclasses import asdict
 
     from .generate import SAMPLES_FILE, run_generation
 
-    if sandbox_factory is None:
+    if sandbox_factory is None and not ray:
         require_docker()  # before hours of generation, not after
     log(plan_line(items, backend, params))
     new_run = check_run_identity(out_dir, identity)
@@ -282,5 +298,7 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
             "settings": identity,  # what made the samples (gate --run repeats it)
             "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2)}}
     log(f"samples: {samples_path}")
+    if hasattr(backend, "release_replicas"):  # Ray generation replicas: their GPUs/CPUs are free for what follows
+        backend.release_replicas()
     return execute_and_report(samples, problems, out_dir, True, meta, workers, ks, timeouts, sandbox_factory,
-                              cache, show_progress, log, resume=resume)
+                              cache, show_progress, log, resume=resume, ray=ray)

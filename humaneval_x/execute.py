@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
+from .assembly import prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
 from .result_cache import cache_key
@@ -29,6 +31,7 @@ class Job:
     language: str
     cleaned: str
     program: str
+    form: str = "completion"  # how the sample came: completion, fenced, whole_function, fenced_whole_function
 
     @property
     def program_hash(self) -> str:
@@ -37,12 +40,13 @@ class Job:
 
 def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
     lang = LANGUAGES[problem.language]
-    cleaned = lang.clean(sample.generation) if clean else sample.generation
     # Generation and translation alike: the program is built from the problem's own prompt. A
     # translation continues the target's declaration, which the prompt ends with; the prompt also
     # holds helper functions that some declarations lack (CPP/38, Go/10, ...), so the program compiles.
-    program = lang.assemble(problem, problem.prompt, cleaned)
-    return Job(sample, lang.name, cleaned, program)
+    # A fenced or whole-function sample (other tools' format) is unwrapped / used as the program.
+    form, head, cleaned = prepare_sample(lang, problem, sample.generation, clean, getattr(sample, "whole", False))
+    program = lang.assemble(problem, head, cleaned)
+    return Job(sample, lang.name, cleaned, program, form)
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,10 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
         "status": outcome.get("status") or "harness_error",
         "passed": outcome.get("status") == "passed",
         "stage": outcome.get("stage"),
-        "detail": outcome.get("detail", ""),
+        "detail": outcome.get("detail") or compile_error_detail(job.language, outcome),
         "program_sha256": job.program_hash,
         "reused_result": duplicate,
+        "sample_form": job.form,
         "generation": s.generation,
         "cleaned": job.cleaned,
     }
@@ -113,6 +118,16 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
             if info.get("batch"):  # compiled with this many others (wall_s: its share)
                 rec[stage]["batch"] = info["batch"]
     return rec
+
+
+def compile_error_detail(language: str, outcome: dict) -> str:
+    """The compiler's first error line for a compile_error that came without a detail, else ""."""
+    if outcome.get("status") != "compile_error":
+        return ""
+    log = ((outcome.get("compile") or {}).get("stderr") or "") + "\n" + ((outcome.get("compile") or {}).get("stdout") or "")
+    lines = [line.strip() for line in log.splitlines() if line.strip() and not line.startswith("#")]
+    pattern = re.compile(LANGUAGES[language].compile_error_line)
+    return next((line for line in lines if pattern.search(line)), lines[0] if lines else "compilation failed")[:300]
 
 
 def default_workers() -> int:
@@ -129,10 +144,12 @@ class Executor:
     """
 
     def __init__(self, sandbox_factory: Optional[Callable[[str], object]] = None, workers: Optional[int] = None,
-                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False):
+                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False, limits=None):
         self.sandbox_factory = sandbox_factory or docker_factory()  # language name -> Sandbox
         self.workers = workers or default_workers()
         self.timeouts = timeouts
+        self.limits = limits  # a limits.LimitPolicy (per-problem limits, see prepare); None: ``timeouts``
+        self.resolved_limits = None
         self.cache = None if naive else cache
         self.naive = naive
         self.identities: Dict[str, str] = {}
@@ -153,7 +170,7 @@ class Executor:
                 continue
             lang = LANGUAGES[lang_name]
             t0 = time.monotonic()
-            requests = [make_request(lang, h, group[0].program, self.timeouts, self.naive)
+            requests = [make_request(lang, h, group[0].program, self.timeouts_for(group[0]), self.naive)
                         for h, group in groups.items()]
 
             def deliver(request, outcome, cached=False):
@@ -183,6 +200,8 @@ class Executor:
                             self.cache.put(cache_key(request["id"], image_id, request), outcome)
                         deliver(request, outcome)
                 self.replacements += pool.replacements
+                if self.cache is not None:
+                    self.cache.flush()
             seconds[lang_name] = time.monotonic() - t0
         return seconds
 
@@ -193,10 +212,40 @@ class Executor:
         import json
 
         from .result_cache import ISOLATION
-        request = make_request(LANGUAGES[job.language], "", job.program, self.timeouts, self.naive)
+        request = make_request(LANGUAGES[job.language], "", job.program, self.timeouts_for(job), self.naive)
         settings = {k: v for k, v in request.items() if k not in ("id", "files", "batch_info")}
         blob = json.dumps([ISOLATION, job.sample.generation, job.cleaned, job.program_hash, settings], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def prepare(self, jobs: Iterable[Job], problems: Dict[str, Problem], log=None) -> None:
+        """Resolve the per-problem limits of ``jobs`` under ``self.limits`` (measuring reference times
+        the cache lacks: humaneval_x/limits.py); a no-op without a policy."""
+        if self.limits is not None:
+            from .limits import resolve
+            resolved = resolve(self.limits, list(jobs), problems, self, log=log)
+            if self.resolved_limits is not None:
+                resolved.cpu = {**self.resolved_limits.cpu, **resolved.cpu}
+                resolved.reference_cpu = {**self.resolved_limits.reference_cpu, **resolved.reference_cpu}
+                resolved.sources = {**self.resolved_limits.sources, **resolved.sources}
+            self.resolved_limits = resolved
+
+    def timeouts_for(self, job: Job) -> Timeouts:
+        """The limits of this job's run: its problem's under the policy, else the executor's ``timeouts``."""
+        if self.limits is None:
+            return self.timeouts
+        if self.resolved_limits is None:
+            raise RuntimeError("Executor.prepare(jobs, problems) must run before jobs under a limit policy")
+        return self.resolved_limits.timeouts(job.sample.task_id, job.language)
+
+    def limits_summary(self) -> dict:
+        """The time-limit policy and each problem's CPU limit, for the run's summary."""
+        if self.resolved_limits is not None:
+            return self.resolved_limits.summary()
+        t = self.timeouts
+        return {"policy": {"kind": "flat", "cpu_s": t.run_cpu, "run_timeout_s": t.run_timeout or "language",
+                           "compile_timeout_s": t.compile_timeout or "language"} if t.run_cpu else
+                {"kind": "language", "run_timeout_s": t.run_timeout or "language",
+                 "compile_timeout_s": t.compile_timeout or "language"}}
 
     def _image_id(self, lang_name: str) -> Optional[str]:
         if lang_name not in self.identities:
@@ -228,3 +277,13 @@ def docker_factory(limits: SandboxLimits = SandboxLimits(), client=None):
 
     tags = {name: image_tag(name) for name in LANGUAGES}
     return lambda lang: DockerSandbox(lang, tags[lang], limits, client=client)
+
+
+def make_executor(sandbox_factory=None, workers: Optional[int] = None, timeouts: Timeouts = Timeouts(), cache=None,
+                  ray: Optional[str] = None, log=print, **options):
+    """The local ``Executor``, or with ``ray`` (auto or a cluster address) the ``RayExecutor`` (a
+    subclass: the same jobs across the cluster's nodes behind the same ``run``); ``options`` go to both."""
+    if ray:
+        from .distributed.ray_executor import RayExecutor
+        return RayExecutor(ray, workers, timeouts, cache=cache, sandbox_factory=sandbox_factory, log=log, **options)
+    return Executor(sandbox_factory, workers, timeouts, cache=cache, **options)

@@ -54,6 +54,17 @@ def _score_matrix(counts: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def regresses(ci_high: float, max_drop: float) -> bool:
+    """The gate's rule: the whole interval of the change lies below -max_drop percentage points."""
+    return ci_high < -max_drop
+
+
+def bootstrap_change(base: np.ndarray, cand: np.ndarray, k: int = 1, confidence: float = 0.95, rounds: int = 2000,
+                     seed: int = 0):
+    """The gate's interval (see ``_bootstrap``); base/cand: (P, 2) integer arrays of (n, c) per problem."""
+    return _bootstrap(np.asarray(base, dtype=np.int64), np.asarray(cand, dtype=np.int64), k, confidence, rounds, seed)
+
+
 def _bootstrap(base: np.ndarray, cand: np.ndarray, k: int, confidence: float, rounds: int, seed: int):
     """(baseline mean, candidate mean, low, high of the change), in percent. base/cand: (P, 2) arrays of (n, c)."""
     rng = np.random.default_rng(seed)
@@ -72,6 +83,13 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     bv, cv = baseline.summary.get("dataset_variant"), candidate.summary.get("dataset_variant")
     if bv and cv and bv != cv:
         raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
+    from .limits import compare_time_limits  # different time-limit policies: refused, not gated silently
+    refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"))
+    if refusal:
+        raise GateInputError(refusal)
+    if warning:
+        import sys
+        print(f"humaneval-x gate: WARNING: {warning}", file=sys.stderr)
     bg, cg = baseline.groups(), candidate.groups()
     for g in groups:
         if g not in bg or g not in cg:
@@ -106,7 +124,7 @@ def gate(baseline: Run, candidate: Run, metric: str = "pass@1", max_drop: float 
         verdicts.append(GroupVerdict(
             group=g, metric=metric,
             baseline=base_mean, candidate=cand_mean, delta=cand_mean - base_mean, ci_low=lo, ci_high=hi, problems=len(keys), gated=gated,
-            regression=gated and hi < -max_drop, improvement=lo > 0))
+            regression=gated and regresses(hi, max_drop), improvement=lo > 0))
     regression = any(v.regression for v in verdicts)
     rule = (f"REGRESSION when the {confidence:.0%} bootstrap interval of the change in {metric} "
             f"(candidate - baseline, percentage points; {rounds} paired rounds over problems and samples) "
@@ -167,3 +185,57 @@ def write_outputs(result: dict, markdown: Optional[str], junit: Optional[str], j
         Path(junit).write_text(to_junit(result))
     if json_out:
         Path(json_out).write_text(json.dumps(result, indent=2))
+
+
+# ------------------------------------------------------------------ gate --run: repeat the baseline's run
+SAMPLING_KNOBS = ("n", "temperature", "top_p", "max_new_tokens", "seed")
+
+
+def baseline_settings(baseline: Run) -> dict:
+    """What made the baseline's samples: its recorded settings (summary.json "settings", or the run
+    folder's run.json) and sampling parameters; {} for a summary that predates them."""
+    settings = dict(baseline.summary.get("settings") or {})
+    run_json = (baseline.path if baseline.path.is_dir() else baseline.path.parent) / "run.json"
+    if not settings and run_json.exists():
+        try:
+            settings = json.loads(run_json.read_text())
+        except (OSError, json.JSONDecodeError):
+            settings = {}
+    sampling = baseline.summary.get("sampling") or {}
+    settings.update({k: sampling[k] for k in SAMPLING_KNOBS if k in sampling})
+    return settings
+
+
+def candidate_run_args(baseline: Run, preset: Optional[str] = None, limit: Optional[int] = None,
+                       chat=None, **knobs) -> dict:
+    """evaluate-generation arguments for `gate --run`: the baseline's own problems, sampling and prompt
+    settings (so that the comparison is like for like; a greedy baseline gets a greedy candidate), each
+    overridden by what the user gave. An explicit --preset replaces the baseline's sampling."""
+    groups = baseline.groups()
+    langs = sorted(g.split(":", 1)[1] for g in groups if g.startswith("lang:"))
+    if not langs or baseline.summary.get("translation_pairs"):
+        raise GateInputError("gate --run needs a generation baseline (per-language results, no translation pairs)")
+    if limit is None:
+        limit = max(int(t.split("/")[1]) for t in groups["overall"]["per_problem"]) + 1
+    settings = baseline_settings(baseline)
+    if settings.get("kind", "generation") != "generation":
+        raise GateInputError(f"gate --run needs a generation baseline (this one is {settings['kind']})")
+    args = {"languages": ",".join(langs), "limit": limit,
+            "dataset_variant": baseline.summary.get("dataset_variant") or settings.get("dataset_variant")
+            or "errata-v1"}
+    if preset is None and all(k in settings for k in SAMPLING_KNOBS):
+        args.update(preset="codegeex", **{k: settings[k] for k in SAMPLING_KNOBS})  # every knob set below
+    else:
+        args["preset"] = preset or "pass1"  # a summary without recorded sampling: the old default
+    args.update({k: v for k, v in knobs.items() if v is not None})
+    args["chat"] = chat if chat is not None else settings.get("chat", "auto")
+    batch = (baseline.summary.get("generation") or {}).get("batch_size")
+    if batch and "batch_size" not in args:  # the same waves as the baseline: same machine, same bits
+        args["batch_size"] = batch
+    policy = (baseline.summary.get("time_limits") or {}).get("policy") or {}
+    if policy.get("kind") == "flat" and "time_limit" not in args:  # the baseline's limits, or the gate refuses
+        args["time_limit"] = policy["cpu_s"]
+    for k in ("tag", "strip"):
+        if k in settings:
+            args[k] = settings[k]
+    return args

@@ -33,6 +33,22 @@ def with_chat_fence(stop: Callable[[str], Optional[int]]):
     return both
 
 
+def resolve_chat(chat, backend: Backend) -> bool:
+    """--chat auto|true|false (or a boolean) -> whether prompts go through the chat template.
+
+    auto: exactly when the model's tokenizer has a chat template (instruct models); the resolved
+    value is what a run records in its settings."""
+    value = str(chat).strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", "none"):
+        return False
+    if value == "auto":
+        return bool(backend.has_chat_template())
+    from .errors import HarnessError
+    raise HarnessError(f"--chat must be auto, true or false (got {chat!r})")
+
+
 def existing_samples(path: Path) -> Dict[tuple, dict]:
     if not path.exists():
         return {}
@@ -47,18 +63,21 @@ def run_generation(items: List[PromptItem], backend: Backend, params: SamplingPa
 
     done = existing_samples(out_path)
     requests = []
-    for item in items:
+    for item in items:  # every item, even a finished one: the backend plans its batches from the full set
         missing = tuple(i for i in range(params.n)
                         if sample_key(item.task_id, i, item.source_language) not in done)
-        if not missing:
-            continue
         lang = LANGUAGES[item.language]
-        prompt, stop = item.text, lang.stop
+        prompt, stop, messages = item.text, lang.stop, None
         if chat:
-            prompt = backend.chat_prompt(chat_instruction(item), f"{CHAT_FENCE}{lang.name}\n{item.text}")
+            code = f"{CHAT_FENCE}{lang.name}\n{item.text}"
+            if backend.chat_messages:  # a chat API: the code goes in the question, the answer is turned back
+                messages = [{"role": "user", "content": f"{chat_instruction(item)}\n\n{code}\n{CHAT_FENCE}"}]
+            else:
+                prompt = backend.chat_prompt(chat_instruction(item), code)
             stop = with_chat_fence(stop)
         requests.append(GenerationRequest(key=(item.task_id, item.source_language or ""), prompt=prompt,
-                                          sample_indices=missing, stop=stop))
+                                          sample_indices=missing, stop=stop, all_indices=tuple(range(params.n)),
+                                          messages=messages))
     total = sum(len(r.sample_indices) for r in requests)
     if done:
         log(f"resuming generation: {len(done)} samples on disk, {total} to generate")
@@ -75,6 +94,8 @@ def run_generation(items: List[PromptItem], backend: Backend, params: SamplingPa
                    "completion_tokens": c.completion_tokens}
             if item.source_language:
                 rec["source_language"] = item.source_language
+            if c.answer is not None:
+                rec["chat_answer"] = c.answer
             out.write(rec)
             bar.update(1)
         backend.generate(requests, params, store)

@@ -38,6 +38,8 @@ class Language:
     batch_kind: Optional[str] = None  # the runner compiles batches of programs together (one link)
     batch_info: Optional[Callable] = None  # program -> what the batch build needs, or None: compile alone
     batch_size: int = 16
+    whole: Optional[Callable] = None  # (problem, sample, forced) -> (head, code) when the sample is the whole function
+    compile_error_line: str = r"error"  # regex: the compiler's first line that names an error (compile_error detail)
 
 
 LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
@@ -46,12 +48,14 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         extra_keys=(), tag_line="# language: Python", source_file="main.py",
         compile=None, run=("python3", "main.py"),
         assemble=assembly.assemble_python, stop=cleaning.python_stop, clean=cleaning.python_clean,
+        whole=assembly.whole_python,
         failure_markers=("AssertionError",), aliases=("py", "python3"), fork_run=True),
     Language(
         name="cpp", display="C++", task_prefix="CPP", data_file="humaneval_cpp.jsonl.gz",
         extra_keys=(), tag_line="// language: C++", source_file="main.cpp",
         compile=("g++", "-std=c++11", "-o", "main", "main.cpp", "-lcrypto"), run=("./main",),
         assemble=assembly.assemble_cpp, stop=cleaning.cpp_stop, clean=cleaning.cpp_clean,
+        whole=assembly.whole_cpp, compile_error_line=r": (?:fatal )?error: ",
         failure_markers=("Assertion `",), aliases=("c++", "cxx"),
         # the PCH of the includes the harness adds; gold links 3x faster than bfd ld; -pipe: no temp files
         fast_compile=("g++", "-std=c++11", "-pipe", "-include", "/opt/hx/pch/hx.h", "-fuse-ld=gold",
@@ -64,6 +68,7 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         run=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".",
              assembly.JAVA_ENTRY_CLASS),
         assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
+        whole=assembly.whole_java, compile_error_line=r"\.java:\d+: error: |error: ",
         failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0,
         compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx512m", "-cp", "/opt/hx/javac", "HxJavac")),
     Language(
@@ -71,6 +76,7 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         extra_keys=(), tag_line="// language: JavaScript", source_file="main.js",
         compile=None, run=("node", "main.js"),
         assemble=assembly.assemble_js, stop=cleaning.js_stop, clean=cleaning.js_clean,
+        whole=assembly.whole_js,
         failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node")),
     Language(
         name="go", display="Go", task_prefix="Go", data_file="humaneval_go.jsonl.gz",
@@ -78,6 +84,7 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         source_file="main_test.go",
         compile=("go", "test", "-c", "-o", "main.test", "."), run=("./main.test", "-test.count=1"),
         assemble=assembly.assemble_go, stop=cleaning.go_stop, clean=cleaning.go_clean,
+        whole=assembly.whole_go, compile_error_line=r"\.go:\d+(?::\d+)?: ",
         failure_markers=("--- FAIL",), crash_markers=("panic:",), aliases=("golang",),
         fast_compile=("go", "test", "-c", "-ldflags=-s -w", "-o", "main.test", "."),  # no DWARF: faster link
         batch_kind="go", batch_info=assembly.go_batch_info),

@@ -10,6 +10,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,8 @@ from .paths import user_cache_dir
 # The isolation scheme of the sandboxes (runners/runner.py ISOLATION): verdicts from an older scheme,
 # which a neighbouring program could spoil, are never reused.
 ISOLATION = "ns-uid-v1"
+COMMIT_EVERY = 256      # verdicts per SQLite commit
+COMMIT_SECONDS = 1.0    # or at most this long between commits
 
 
 def cache_key(program_hash: str, image_id: str, request: dict) -> str:
@@ -38,6 +41,8 @@ class ResultCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, outcome TEXT NOT NULL)")
         self._db.commit()
         self.hits = 0
+        self._pending = 0
+        self._last_commit = time.monotonic()
 
     def get(self, key: str) -> Optional[dict]:
         with self._lock:
@@ -48,11 +53,26 @@ class ResultCache:
         return json.loads(row[0])
 
     def put(self, key: str, outcome: dict) -> None:
+        """Store a verdict; commits go in groups (a crash loses at most the last second of a cache,
+        never anything of a run: the cache is only an optimisation)."""
         if outcome.get("status") in (None, "harness_error"):
             return
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(outcome)))
-            self._db.commit()
+            self._pending += 1
+            if self._pending >= COMMIT_EVERY or time.monotonic() - self._last_commit > COMMIT_SECONDS:
+                self._commit()
+
+    def _commit(self):
+        self._db.commit()
+        self._pending = 0
+        self._last_commit = time.monotonic()
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._commit()
 
     def close(self):
+        self.flush()
         self._db.close()

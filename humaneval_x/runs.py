@@ -76,7 +76,7 @@ def _from_results(folder: Path, results: Path, summary_path: Path, ks) -> Run:
     if summary_path.exists():
         try:
             old = json.loads(summary_path.read_text())
-            meta = {k: old[k] for k in ("dataset_variant", "sampling", "generation", "run_name") if k in old}
+            meta = {k: old[k] for k in ("dataset_variant", "sampling", "generation", "run_name", "time_limits") if k in old}
             stored_ks = tuple(old.get("ks", DEFAULT_KS))
         except (OSError, json.JSONDecodeError):
             pass

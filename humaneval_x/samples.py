@@ -2,6 +2,8 @@
 
 Optional fields: "sample_index" (else numbered per task in file order), and for
 translation samples "source_language" (the task_id names the TARGET problem).
+evalplus's "solution" field (a whole program, prompt included) is accepted too: such a
+sample is assembled as the whole program (see assembly.prepare_sample).
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from .errors import HarnessError
 from .jsonl import read_jsonl
 from .languages import get_language, language_of_task
 
-CODE_KEYS = ("generation", "completion")
+CODE_KEYS = ("generation", "completion", "solution")
+WHOLE_KEYS = ("solution",)  # fields that hold a whole program rather than a continuation
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Sample:
     sample_index: int
     generation: str
     source_language: Optional[str] = None  # set for translation samples
+    whole: bool = False  # the text is a whole program (evalplus `solution`), not a continuation
 
     @property
     def key(self) -> tuple:
@@ -39,9 +43,10 @@ def parse_sample(rec: dict, where: str, counters: Dict[tuple, int]) -> Sample:
         language_of_task(task_id)
     except ValueError as exc:
         raise HarnessError(f"{where}: {exc}") from None
-    code = next((rec[k] for k in CODE_KEYS if k in rec), None)
+    key = next((k for k in CODE_KEYS if k in rec), None)
+    code = rec.get(key) if key else None
     if not isinstance(code, str):
-        raise HarnessError(f"{where}: needs a string field 'generation' (or 'completion')")
+        raise HarnessError(f"{where}: needs a string field 'generation' (or 'completion', or evalplus's 'solution')")
     source = rec.get("source_language")
     if source is not None:
         try:
@@ -55,7 +60,7 @@ def parse_sample(rec: dict, where: str, counters: Dict[tuple, int]) -> Sample:
     elif not isinstance(idx, int) or idx < 0:
         raise HarnessError(f"{where}: sample_index must be a non-negative integer")
     counters[ck] = max(counters.get(ck, 0), idx + 1)
-    return Sample(task_id, idx, code, source)
+    return Sample(task_id, idx, code, source, whole=key in WHOLE_KEYS)
 
 
 def load_samples(path) -> List[Sample]:

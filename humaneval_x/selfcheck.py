@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .dataset import DEFAULT_VARIANT, load_problems
 from .evaluate import progress_disabled
-from .execute import Executor, Timeouts, make_job
+from .execute import Executor, Timeouts, make_executor, make_job
 from .languages import LANGUAGES, parse_languages
 from .samples import Sample
 
@@ -63,7 +63,8 @@ WRONG: Dict[str, List[Tuple[str, str, str]]] = {
 
 def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,
                    workers: Optional[int] = None, timeouts: Timeouts = Timeouts(), sandbox_factory=None,
-                   include_wrong: bool = True, limit: Optional[int] = None, show_progress=None, log=print) -> dict:
+                   include_wrong: bool = True, limit: Optional[int] = None, show_progress=None, log=print,
+                   ray: Optional[str] = None) -> dict:
     from tqdm import tqdm
 
     langs = parse_languages(languages)
@@ -81,7 +82,7 @@ def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str 
             for i, (label, code, status) in enumerate(WRONG[name], start=1):
                 jobs.append(make_job(Sample(tid, i, code), problems[tid], clean=False))
                 expected[(tid, i)] = (label, status)
-    executor = Executor(sandbox_factory, workers, timeouts)
+    executor = make_executor(sandbox_factory, workers, timeouts, ray=ray, log=log)
     results: Dict[tuple, dict] = {}
     t0 = time.monotonic()
     with tqdm(total=len(jobs), desc="self-check", unit="program", disable=progress_disabled(show_progress)) as bar:
@@ -123,7 +124,7 @@ def format_report(report: dict) -> str:
 
 def run_translation_self_check(pairs=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,
                                workers: Optional[int] = None, limit: Optional[int] = None, sandbox_factory=None,
-                               show_progress=None) -> dict:
+                               show_progress=None, ray: Optional[str] = None) -> dict:
     """Each target's canonical solution, fed as the "translation" of every pair, must pass.
 
     The program is assembled from the TARGET's own declaration (not from the translation
@@ -142,7 +143,7 @@ def run_translation_self_check(pairs=None, data_dir: Optional[str] = None, varia
         for n in range(164 if limit is None else limit):
             tgt = by_num[(t, n)]
             jobs.append(make_job(Sample(tgt.task_id, 0, tgt.canonical_solution, source_language=s), tgt, clean=False))
-    executor = Executor(sandbox_factory, workers)
+    executor = make_executor(sandbox_factory, workers, ray=ray)
     per_pair: Dict[str, Counter] = defaultdict(Counter)
     failures = []
     t0 = time.monotonic()

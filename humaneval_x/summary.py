@@ -28,6 +28,9 @@ def _group_score(records: List[dict], ks) -> dict:
         "samples": len(records),
         "min_samples_per_problem": min((n for n, _ in counts), default=0),
         "status_counts": {s: statuses.get(s, 0) for s in STATUSES},
+        # samples in another tool's format, recognised and assembled as such (assembly.prepare_sample)
+        "sample_forms": {"fenced": sum("fenced" in (r.get("sample_form") or "") for r in records),
+                         "whole_function": sum("whole_function" in (r.get("sample_form") or "") for r in records)},
         **mean_pass_at_k(counts, ks),
     }
 

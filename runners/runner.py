@@ -26,7 +26,9 @@ How a program runs (see README, "The boundary around each program"):
 - Compilers run as the build uid (10001) in a staging folder; they run no program code
   (Go without cgo, javac without annotation processing, g++).
 - The program itself runs in fresh pid, mount and IPC namespaces, as a uid of its own
-  (20000 + n) with no capabilities: /proc shows only its own processes; /tmp, /dev/shm and
+  (20000 + n) with no capabilities and a seccomp filter of its own (no new namespaces, hence no
+  user namespace; no mount calls; see _SYSCALLS): /proc (Docker's masks applied again) shows
+  only its own processes; /tmp, /dev/shm and
   /dev/mqueue are fresh size-limited tmpfs; its working folder /tmp/work holds copies of
   the staged files; HOME and TMPDIR point there. When it ends, the namespace's init
   exits and the kernel kills whatever it left running; its mounts vanish with it.
@@ -41,6 +43,7 @@ How a program runs (see README, "The boundary around each program"):
 Standard library only: it runs in every language image.
 """
 import ctypes
+import errno
 import hashlib
 import hmac
 import json
@@ -96,6 +99,70 @@ def _die_with_parent():
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+# ---------------------------------------------------------------- a program's own seccomp filter
+# The container keeps SYS_ADMIN for the runner, and Docker's seccomp profile then allows namespace
+# and mount calls to EVERY process in it. A program gets a filter of its own on top (it cannot be
+# removed): no new namespaces (no user namespace, hence no capabilities anywhere), no mount calls,
+# no bpf/perf/keyrings/userfaultfd/io_uring, no 32-bit or x32 system calls.
+_SYSCALLS = {  # machine: (audit arch, {name: number}); clone is filtered on its flags
+    "x86_64": (0xC000003E, dict(
+        clone=56, clone3=435, unshare=272, setns=308, mount=165, umount2=166, pivot_root=155, chroot=161,
+        bpf=321, perf_event_open=298, fsopen=430, fsconfig=431, fsmount=432, fspick=433, open_tree=428,
+        move_mount=429, mount_setattr=442, keyctl=250, add_key=248, request_key=249, userfaultfd=323,
+        name_to_handle_at=303, open_by_handle_at=304, io_uring_setup=425, io_uring_enter=426,
+        io_uring_register=427, sethostname=170, setdomainname=171, syslog=103, quotactl=179, acct=163)),
+    "aarch64": (0xC00000B7, dict(
+        clone=220, clone3=435, unshare=97, setns=268, mount=40, umount2=39, pivot_root=41, chroot=51,
+        bpf=280, perf_event_open=241, fsopen=430, fsconfig=431, fsmount=432, fspick=433, open_tree=428,
+        move_mount=429, mount_setattr=442, keyctl=219, add_key=217, request_key=218, userfaultfd=282,
+        name_to_handle_at=264, open_by_handle_at=265, io_uring_setup=425, io_uring_enter=426,
+        io_uring_register=427, sethostname=161, setdomainname=162, syslog=116, quotactl=60, acct=89)),
+}
+CLONE_NEW_ANY = 0x7E020080  # NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
+
+
+def _seccomp_program():
+    """The BPF filter (bytes) for this machine, or None where it is not known (then: Docker's alone)."""
+    import platform
+    import struct
+    machine = platform.machine()
+    if machine not in _SYSCALLS:
+        return None
+    arch, calls = _SYSCALLS[machine]
+    ld, jeq, jset, jge, ret = 0x20, 0x15, 0x45, 0x35, 0x06
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    blocked = [n for name, n in sorted(calls.items()) if name not in ("clone", "clone3")]
+    ins = [(ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, eperm), (ld, 0, 0, 0)]
+    if machine == "x86_64":
+        ins += [(jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]  # the x32 ABI
+    ins += [(jeq, 0, 1, calls["clone3"]), (ret, 0, 0, enosys)]  # libc falls back to clone
+    ins += [(jeq, 0, 3, calls["clone"]), (ld, 0, 0, 16), (jset, 0, 1, CLONE_NEW_ANY), (ret, 0, 0, eperm),
+            (ld, 0, 0, 0)]
+    for i, n in enumerate(blocked):
+        ins.append((jeq, len(blocked) - i, 0, n))
+    ins += [(ret, 0, 0, allow), (ret, 0, 0, eperm)]
+    return b"".join(struct.pack("HBBI", *i) for i in ins), len(ins)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_SECCOMP = _seccomp_program()
+if _SECCOMP is not None:  # built once here; every program's process inherits it by fork
+    _SECCOMP_BUF = ctypes.create_string_buffer(_SECCOMP[0], len(_SECCOMP[0]))
+    _SECCOMP_PROG = _SockFprog(_SECCOMP[1], ctypes.addressof(_SECCOMP_BUF))
+
+
+def _install_seccomp():
+    """In the program's process, after its uid is dropped (no_new_privs is set): the filter above."""
+    if _SECCOMP is None:
+        return
+    zero = ctypes.c_ulong(0)
+    _check(_libc.prctl(38, ctypes.c_ulong(1), zero, zero, zero), "no_new_privs")  # PR_SET_NO_NEW_PRIVS
+    _check(_libc.prctl(22, ctypes.c_ulong(2), ctypes.byref(_SECCOMP_PROG), zero, zero), "seccomp")  # FILTER mode
+
+
 # ---------------------------------------------------------------- what a program's process gets
 def _program_limits(cpu_seconds):
     if cpu_seconds:
@@ -117,8 +184,13 @@ def _program_env(uid):
 
 
 def _copy_staged(stage_fd, names, uid):
-    """Copy the staged files (opened through the folder's fd: its path is hidden by now) into /tmp/work."""
+    """Copy the staged files (opened through the folder's fd: its path is hidden by now) into /tmp/work:
+    ``names``, or (None) every regular file at its top but the runner's own (.hx-*)."""
+    import stat
     os.mkdir("/tmp/work", 0o700)
+    if names is None:  # listed here, not sent: a compiler may make more names than a message holds
+        names = sorted(n for n in os.listdir(stage_fd) if not n.startswith(".hx-")
+                       and stat.S_ISREG(os.stat(n, dir_fd=stage_fd, follow_symlinks=False).st_mode))
     for name in names:
         src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=stage_fd)
         try:
@@ -139,6 +211,24 @@ def _copy_staged(stage_fd, names, uid):
     os.chown("/tmp/work", uid, uid)
 
 
+# what Docker masks in the container's /proc, masked again in each program's fresh /proc mount
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+PROC_MASKED = ("kcore", "keys", "timer_list", "sched_debug", "kallsyms", "kmsg")
+MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
+
+
+def _mask_proc():
+    for name in PROC_READ_ONLY:
+        path = "/proc/" + name
+        if os.path.exists(path):
+            _mount(path, path, None, MS_BIND | MS_REC)
+            _mount("none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for name in PROC_MASKED:
+        path = "/proc/" + name
+        if os.path.exists(path):
+            _mount("/dev/null", path, None, MS_BIND)
+
+
 def _namespace_init(spec, fds):
     """pid 1 of the program's fresh namespaces (root): private mounts, then the program as pid 2."""
     stdin_r, out, err, status_w, stage_fd = fds
@@ -146,12 +236,21 @@ def _namespace_init(spec, fds):
     try:
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _mask_proc()
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, PROGRAM_TMPFS)
         for path in ("/dev/shm", "/dev/mqueue"):
             if os.path.isdir(path):
                 _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_TMPFS)
-        _copy_staged(stage_fd, spec["copy"], uid)
+    except BaseException as exc:
+        os.write(status_w, json.dumps({"error": "cannot prepare the program's sandbox: %r" % (exc,)}).encode())
+        os._exit(0)
+    try:
+        _copy_staged(stage_fd, spec.get("copy"), uid)
         os.close(stage_fd)
+    except OSError as exc:  # what the compiler made of the program does not fit its scratch space
+        key = "program_error" if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) else "error"
+        os.write(status_w, json.dumps({key: "its files do not fit its sandbox's /tmp (%s)" % (exc,)}).encode())
+        os._exit(0)
     except BaseException as exc:
         os.write(status_w, json.dumps({"error": "cannot prepare the program's sandbox: %r" % (exc,)}).encode())
         os._exit(0)
@@ -169,12 +268,13 @@ def _namespace_init(spec, fds):
             os.setresuid(uid, uid, uid)
             os.chdir("/tmp/work")
             env = _program_env(uid)
+            _install_seccomp()
         except BaseException:
             os._exit(125)
         if spec.get("python"):
             os.environ.clear()
             os.environ.update(env)
-            _exec_python_here("/tmp/work/" + spec["copy"][0], "/tmp/work")
+            _exec_python_here("/tmp/work/" + spec["main"], "/tmp/work")
         try:
             os.execvpe(spec["argv"][0], spec["argv"], env)
         except OSError as exc:
@@ -327,6 +427,16 @@ def _stage_result(returncode, timed_out, wall_s, cpu_s, out_fd, err_fd, cap, **e
                  "_stdout_bytes": out_bytes, "_stderr_bytes": err_bytes}, **extra)
 
 
+def _remove_all_but(folder, names):
+    for name in os.listdir(folder):
+        if name not in names:
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+
 def _build_preexec(file_limit):
     def apply():
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
@@ -418,7 +528,8 @@ class Runner:
         out, err = _capture_files()
         status_r, status_w = os.pipe()
         stage_fd = os.open(stage_dir, os.O_RDONLY | os.O_DIRECTORY)
-        spec = {"uid": self._next_uid(), "copy": copy, "argv": argv, "cpu": cpu, "python": python}
+        spec = {"uid": self._next_uid(), "copy": copy, "argv": argv, "cpu": cpu, "python": bool(python),
+                "main": python or None}
         if env:
             spec["argv"] = ["env"] + ["%s=%s" % kv for kv in env.items()] + list(argv)
         start = time.monotonic()
@@ -456,10 +567,11 @@ class Runner:
             report = json.loads(report) if report else {}
         except ValueError:
             report = {}
-        if report.get("error"):
+        if report.get("error") or report.get("program_error"):
             os.close(out)
             os.close(err)
-            return {"returncode": None, "error": report["error"]}
+            return {"returncode": None, "timed_out": False, "error": report.get("error"),
+                    "program_error": report.get("program_error")}
         status = report.get("wait")
         if status is None:
             returncode = -signal.SIGKILL
@@ -531,12 +643,17 @@ class Runner:
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
         cap = int(req.get("output_cap", 4096))
         try:
+            comp = None
             if req.get("compile_server"):
                 comp = self.compile_with_server(req["compile_server"], stage, req.get("compile_timeout", 60), cap)
-            elif req.get("compile"):
+                if comp.get("error") and req.get("compile"):
+                    # the warm compiler failed on this source (which may be the source's doing): the
+                    # plain compiler's verdict counts, as in a naive run; the server starts afresh
+                    self._stop_server()
+                    _remove_all_but(stage, req["files"])
+                    comp = None
+            if comp is None and req.get("compile"):
                 comp = self.build_stage(req["compile"], stage, req.get("compile_timeout", 60), cap)
-            else:
-                comp = None
             if comp is not None:
                 comp.pop("_stdout_bytes", None)
                 comp.pop("_stderr_bytes", None)
@@ -550,11 +667,8 @@ class Runner:
                 if comp["returncode"] != 0:
                     result.update(status="compile_error", stage="compile")
                     return result
-            copy = sorted(n for n in os.listdir(stage) if os.path.isfile(os.path.join(stage, n))
-                          and not n.startswith(".hx-"))
-            if req.get("python"):
-                copy.sort(key=lambda n: n != next(iter(req["files"])))  # the program first
-            return self.run_and_judge(req, stage, copy, req["run"], result, python=bool(req.get("python")))
+            python = next(iter(req["files"])) if req.get("python") else None  # the program's file
+            return self.run_and_judge(req, stage, None, req["run"], result, python=python)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
@@ -566,6 +680,9 @@ class Runner:
         sentinel = run.pop("_sentinel", None)
         result["run"] = run
         result["stage"] = "run"
+        if run.get("program_error"):
+            result.update(status="runtime_error", detail=run["program_error"])
+            return result
         if run.get("error"):
             result.update(status="harness_error", detail=run["error"])
             return result
@@ -610,10 +727,10 @@ class Runner:
         start = time.monotonic()
 
         def fail(k, log):
-            log = log.replace("hxp%d/p.go" % k, next(iter(members[k]["files"])))  # the name it has alone
-            results[k] = {"id": members[k].get("id"), "status": "compile_error", "stage": "compile", "detail": "",
-                          "compile": {"returncode": 2, "timed_out": False, "stdout": "", "stderr": log[-4000:],
-                                      "wall_s": None, "cpu_s": None, "batch": len(members)}}
+            # a member the batch's messages name leaves the batch and compiles alone: those messages
+            # quote program text (a raw string can hold go's own "# hxb/hxpK" headers), so they are
+            # never a neighbour's verdict; only its own compile alone gives its compile_error
+            del log
 
         vet = self.build_stage(["go", "vet"] + GO_VET_FLAGS + ["hxb/hxp%d" % k for k in tests], src, timeout, 4096,
                                env=env)

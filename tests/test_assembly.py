@@ -99,3 +99,45 @@ def test_go_batch_eligibility(problems):
         assert go_batch_info(assemble_go(p, p.prompt, body + extra)) is None, extra
     # braces and keywords inside strings and comments do not count
     assert go_batch_info(assemble_go(p, p.prompt, '    _ = "var init() {"\n    return false\n}\n// var x\n'))
+
+
+def _go_imports_of(prog):
+    return re.search(r"import \((.*?)\)", prog, re.S).group(1)
+
+
+def test_go_imports_what_the_test_needs_and_keeps_every_import_used(problems):
+    # Go/2: only the test uses math (math.Abs); a completion without math must still compile
+    p = problems["Go/2"]
+    prog = assemble_go(p, p.prompt, "    return number - float64(int(number))\n}\n")
+    assert '"math"' in _go_imports_of(prog) and "    _ = math.Abs\n" in prog.split("func TestMain")[1]
+    # Go/162: test_setup imports crypto/md5 that the test never uses: kept alive by the reference
+    p = problems["Go/162"]
+    prog = assemble_go(p, p.prompt, "    return nil\n}\n")
+    assert '"crypto/md5"' in _go_imports_of(prog) and "    _ = md5.Sum\n" in prog
+    # every imported package but testing/hxsentinel/os is referenced in TestMain
+    for p in (x for x in problems.values() if x.language == "go"):
+        prog = assemble_go(p, p.prompt, p.canonical_solution)
+        for path in re.findall(r'^\s+"([^"]+)"$', _go_imports_of(prog), re.M):
+            if path not in ("testing", "hxsentinel"):
+                assert f"_ = {path.rsplit('/', 1)[-1]}." in prog, (p.task_id, path)
+
+
+def test_go_a_name_the_program_declares_at_top_level_is_not_a_package(problems):
+    p = problems["Go/0"]
+    code = ("    return sort.check(numbers)\n}\n\ntype sorter struct{}\n\nfunc (sorter) check(x []float64) bool { return false }\n\n"
+            "var sort = sorter{}\n")
+    assert '"sort"' not in _go_imports_of(assemble_go(p, p.prompt, code))
+    # a local variable named like a package does not stop the package from being imported
+    code = "    strings := []string{}\n    _ = strings\n    return len(fmt.Sprint(numbers)) < 0\n}\n"
+    assert '"fmt"' in _go_imports_of(assemble_go(p, p.prompt, code))
+
+
+def test_go_hoists_a_samples_own_package_clause_and_imports(problems):
+    p = problems["Go/0"]
+    code = 'package main\nimport s "strings"\nimport "unicode/utf16"\n\nfunc HasCloseElements(numbers []float64, t float64) bool {\n' \
+           '    return len(utf16.Encode([]rune(s.TrimSpace("x")))) < 0\n}\n'
+    prog = assemble_go(p, "", code)
+    imports = _go_imports_of(prog)
+    assert prog.count("package main") == 1 and prog.count("import (") == 1 and "import s" not in prog
+    assert '    s "strings"\n' in imports and '    "unicode/utf16"\n' in imports
+    assert go_batch_info(prog) is not None  # still batchable

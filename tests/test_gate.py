@@ -132,3 +132,63 @@ def test_cli_exit_codes_and_files(tmp_path, rates):
     (tmp_path / "corrupt" / "results.jsonl").write_text('{"task_id": "Python/0"\n')
     corrupt = cli("--baseline", str(b), "--candidate", str(tmp_path / "corrupt"))
     assert corrupt.returncode == 2 and "not a JSON object" in corrupt.stderr
+
+
+def test_gate_run_repeats_the_baselines_settings(tmp_path, rates):
+    from humaneval_x.gate import candidate_run_args
+    b = make_results(tmp_path / "b", rates, n=1)
+    summary = json.loads((b / "summary.json").read_text())
+    summary.update(sampling={"n": 1, "temperature": 0.0, "top_p": 1.0, "max_new_tokens": 256, "seed": 0},
+                   settings={"kind": "generation", "chat": True, "tag": True, "strip": False,
+                             "dataset_variant": "errata-v1", "max_new_tokens": 256},
+                   generation={"backend": "transformers", "batch_size": 64})
+    stored = tmp_path / "stored.json"
+    stored.write_text(json.dumps(summary))
+    args = candidate_run_args(load_run(stored))
+    # a greedy baseline gets a greedy candidate with the same limit, prompts and problems
+    assert args == {"languages": "cpp,go,python", "limit": 40, "dataset_variant": "errata-v1", "preset": "codegeex",
+                    "n": 1, "temperature": 0.0, "top_p": 1.0, "max_new_tokens": 256, "seed": 0, "chat": True,
+                    "tag": True, "strip": False, "batch_size": 64}
+    over = candidate_run_args(load_run(stored), n=4, temperature=0.2, limit=3, chat="false")
+    assert (over["n"], over["temperature"], over["limit"], over["chat"], over["max_new_tokens"]) == (4, 0.2, 3, "false", 256)
+    explicit = candidate_run_args(load_run(stored), preset="pass1")
+    assert explicit["preset"] == "pass1" and "n" not in explicit and "temperature" not in explicit
+    old = candidate_run_args(load_run(b))  # a summary without recorded sampling: the old default
+    assert old["preset"] == "pass1" and old["chat"] == "auto" and "n" not in old
+
+
+def test_stored_baseline_is_a_complete_greedy_run():
+    """reports/: the default model's greedy baseline over all 820 problems, usable by gate --run."""
+    from pathlib import Path
+
+    from humaneval_x.gate import candidate_run_args
+    stored = sorted(Path(__file__).resolve().parent.parent.glob("reports/*/summary.json"))
+    if not stored:
+        pytest.skip("no stored baseline under reports/")
+    for path in stored:
+        base = load_run(path)
+        groups = base.groups()
+        assert groups["overall"]["problems"] == 820 and base.summary["harness_errors"] == 0
+        assert all(len(groups[f"lang:{l}"]["per_problem"]) == 164 for l in ("python", "cpp", "java", "js", "go"))
+        assert all(v == [1, v[1]] and v[1] in (0, 1) for v in groups["overall"]["per_problem"].values())
+        args = candidate_run_args(base)
+        assert args["limit"] == 164 and args["n"] == 1 and args["temperature"] == 0.0
+        assert args["chat"] in (True, False) and args["max_new_tokens"] == base.summary["sampling"]["max_new_tokens"]
+        same = gate(base, base)
+        assert same["verdict"] == "pass" and same["groups"][0]["delta"] == 0.0
+
+
+def test_gate_power_script_table(capsys):
+    """benchmarks/gate_power.py on a small scale: no false alarm without a change, a large drop caught."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "gate_power.py"
+    spec = importlib.util.spec_from_file_location("gate_power", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(["--sims", "6", "--rounds", "200", "--problems", "200", "--ns", "1,200"])
+    rows = [l for l in capsys.readouterr().out.splitlines() if l.startswith("| 1 |") or l.startswith("| 200 |")]
+    cells = {int(r.split("|")[1]): [int(c.strip().rstrip("%")) for c in r.split("|")[2:6]] for r in rows}
+    assert cells[1][0] == 0 and cells[200][0] == 0    # no real change: not flagged
+    assert cells[200][3] == 100                        # n=200, a real 8-point drop: always caught
+    assert cells[1][1] <= cells[1][3]                  # power grows with the size of the drop

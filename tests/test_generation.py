@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 from humaneval_x.generate import SAMPLES_FILE, run_generation
 from humaneval_x.generation.backend import GenerationRequest, SamplingParams, get_backend
 from humaneval_x.generation.plain_backend import PlainGenerateBackend
-from humaneval_x.generation.transformers_backend import TransformersBackend
+from humaneval_x.generation.transformers_backend import TransformersBackend, plan_waves
 from humaneval_x.languages import LANGUAGES
 from humaneval_x.prompts import generation_items, translation_items
 
@@ -57,17 +57,87 @@ def test_greedy_matches_plain_generate(problems, tiny_model, tokenizer):
         assert fast[k].finish_reason == plain[k].finish_reason
 
 
-def test_sampling_is_reproducible_whatever_the_batching(problems, tiny_model, tokenizer):
+def test_waves_are_planned_from_the_full_request_set():
+    lens = [30, 12, 30, 7, 12]
+    full = [tuple(range(6))] * len(lens)
+    waves = plan_waves(lens, full, batch_size=4, max_prompts_per_wave=3)
+    rows = [row for w in waves for row in w]
+    assert sorted(rows) == sorted((r, s) for r in range(5) for s in range(6))  # each sample exactly once
+    assert all(len(w) <= 4 and len({r for r, _ in w}) <= 3 for w in waves)
+    assert [lens[r] for r, _ in rows] == sorted(lens[r] for r, _ in rows)  # grouped by prompt length
+    # only the batch settings and the full set matter, not which samples are already done
+    assert plan_waves(lens, full, 4, 3) == waves
+    small = plan_waves([5, 5, 5], [(0,)] * 3, batch_size=16, max_prompts_per_wave=2)
+    assert small == [[(0, 0), (1, 0)], [(2, 0)]]
+
+
+def spy_seeds(monkeypatch):
+    """Records every (key, sample index) -> seed the fast backend draws its random stream from."""
+    import humaneval_x.generation.transformers_backend as tb
+    seen = {}
+
+    def recording(seed, key, s):
+        seen[(key, s)] = tb.__dict__["_real_sample_seed"](seed, key, s)
+        return seen[(key, s)]
+    monkeypatch.setitem(tb.__dict__, "_real_sample_seed", tb.sample_seed)
+    monkeypatch.setattr(tb, "sample_seed", recording)
+    return seen
+
+
+def test_same_batching_same_samples_other_batching_same_seeds(problems, tiny_model, tokenizer, monkeypatch):
+    # What is promised: the same request set and batch settings give the very same samples (same batch
+    # shapes by construction); other batch settings use the same per-sample seeds, but the logits of a
+    # row may differ in their last bits with the batch shape, so their texts are NOT compared.
     params = SamplingParams(n=6, temperature=0.8, top_p=0.95, max_new_tokens=12, seed=7)
     reqs = requests_for(problems, TIDS[:3], 6)
+    seeds = spy_seeds(monkeypatch)
     a = collect(TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer, batch_size=4), reqs, params)
+    seeds_a = dict(seeds)
+    seeds.clear()
+    again = collect(TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer, batch_size=4), reqs, params)
+    assert len(a) == 18 and {k: c.text for k, c in a.items()} == {k: c.text for k, c in again.items()}
+    assert len({c.text for c in a.values()}) > 3  # really sampling
+    seeds.clear()
     b = collect(TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer, batch_size=18), reqs, params)
-    assert len(a) == 18 and {k: c.text for k, c in a.items()} == {k: c.text for k, c in b.items()}
-    texts = {c.text for c in a.values()}
-    assert len(texts) > 3  # really sampling
-    other = collect(TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer), reqs,
+    assert b.keys() == a.keys() and seeds == seeds_a and len(set(seeds_a.values())) == 18
+    other = collect(TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer, batch_size=4), reqs,
                     SamplingParams(n=6, temperature=0.8, top_p=0.95, max_new_tokens=12, seed=8))
     assert {k: c.text for k, c in other.items()} != {k: c.text for k, c in a.items()}
+
+
+def test_generation_raises_no_deprecation_warning(problems, tiny_model, tokenizer):
+    import logging
+    import warnings
+
+    class Catch(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    def deprecations(fn):
+        handler, logger = Catch(), logging.getLogger("transformers")
+        logging.Logger.warning_once.cache_clear()  # transformers warns once per process otherwise
+        logger.addHandler(handler)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fn()
+        finally:
+            logger.removeHandler(handler)
+        return [str(w.message) for w in caught if issubclass(w.category, (FutureWarning, DeprecationWarning))] + \
+            [m for m in handler.messages if "deprecat" in m.lower()]
+
+    def old_api():  # the control: the deprecated way is caught by this check
+        out = tiny_model(input_ids=torch.tensor([[1, 2, 3]]), use_cache=True)
+        tiny_model(input_ids=torch.tensor([[4]]), past_key_values=out.cache, use_cache=True)
+    assert deprecations(old_api)
+    params = SamplingParams(n=3, temperature=0.8, max_new_tokens=8)
+    reqs = requests_for(problems, TIDS[:2], 3)
+    assert deprecations(lambda: collect(TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer), reqs,
+                                        params)) == []
 
 
 def test_stop_rule_cuts_as_tokens_arrive(problems, tiny_model, tokenizer):
@@ -100,25 +170,64 @@ class CrashAfter:
         self.backend.generate(requests, params, wrapped)
 
 
-def test_resume_after_crash_no_duplicate_no_missing(problems, tiny_model, tokenizer, tmp_path):
+def test_resume_after_crash_no_duplicate_no_missing(problems, tiny_model, tokenizer, tmp_path, monkeypatch):
     items = generation_items(problems, ["python", "go"], limit=2)
     params = SamplingParams(n=5, temperature=0.8, max_new_tokens=10, seed=3)
     fast = TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer, batch_size=4)
+    waves_run = []
+    real_run_wave = fast._run_wave
+    monkeypatch.setattr(fast, "_run_wave", lambda wave, *a: (waves_run.append(list(wave)), real_run_wave(wave, *a)))
+    seeds = spy_seeds(monkeypatch)
     crashed = tmp_path / "crashed" / SAMPLES_FILE
-    with pytest.raises(KeyboardInterrupt):
-        run_generation(items, CrashAfter(fast, 7), params, crashed, show_progress=False)
-    assert len(crashed.read_text().splitlines()) == 7
-    assert run_generation(items, fast, params, crashed, show_progress=False) == 20 - 7
+    with pytest.raises(KeyboardInterrupt):  # dies in the middle of its second wave
+        run_generation(items, CrashAfter(fast, 6), params, crashed, show_progress=False)
+    assert len(crashed.read_text().splitlines()) == 6
+    first = [json.loads(l) for l in crashed.read_text().splitlines()]
+    waves_before, seeds_crashed = len(waves_run), dict(seeds)
+    assert run_generation(items, fast, params, crashed, show_progress=False) == 20 - 6
+    resumed_waves = waves_run[waves_before:]
     clean = tmp_path / "clean" / SAMPLES_FILE
+    seeds.clear()
+    del waves_run[:]
     run_generation(items, fast, params, clean, show_progress=False)
+    full_waves = list(waves_run)
+    assert len(full_waves) == 5 and all(len(w) == 4 for w in full_waves)
+    # the resume re-formed the very waves of the uninterrupted run that still missed a sample
+    done = {(r["task_id"], r["sample_index"]) for r in first}
+    keys = [(items[r].task_id, s) for w in full_waves for r, s in w]
+    assert resumed_waves == [w for w in full_waves if any((items[r].task_id, s) not in done for r, s in w)]
+    assert len(resumed_waves) < len(full_waves)
     rows = [json.loads(l) for l in crashed.read_text().splitlines()]
-    keys = [(r["task_id"], r["sample_index"]) for r in rows]
-    assert len(keys) == len(set(keys)) == 20
+    got = [(r["task_id"], r["sample_index"]) for r in rows]
+    assert len(got) == len(set(got)) == 20 and set(got) == set(keys)  # no duplicate, none missing
+    assert {k: v for k, v in seeds_crashed.items()} == {k: seeds[k] for k in seeds_crashed}  # same seeds
     ref = {(r["task_id"], r["sample_index"]): r for r in map(json.loads, clean.read_text().splitlines())}
-    for r in rows:  # the resumed run produced exactly what an uninterrupted run produces
+    for r in rows:  # same waves, same batch shapes: exactly what the uninterrupted run produced
         assert r["raw_generation"] == ref[(r["task_id"], r["sample_index"])]["raw_generation"]
         assert r["generation"] == LANGUAGES[r["task_id"].startswith("Go") and "go" or "python"].clean(r["raw_generation"])
     assert run_generation(items, fast, params, crashed, show_progress=False) == 0
+
+
+def test_chat_auto_follows_the_tokenizer(tiny_model, tokenizer):
+    import copy
+
+    from humaneval_x.errors import HarnessError
+    from humaneval_x.generate import resolve_chat
+    with_template = TransformersBackend(model_obj=tiny_model, tokenizer=tokenizer)
+    assert tokenizer.chat_template  # SmolLM2-Instruct's tokenizer has one
+    bare_tok = copy.deepcopy(tokenizer)
+    bare_tok.chat_template = None
+    bare = TransformersBackend(model_obj=tiny_model, tokenizer=bare_tok)
+    assert resolve_chat("auto", with_template) is True and resolve_chat("auto", bare) is False
+    for value, want in (("true", True), ("false", False), (True, True), (False, False), ("False", False)):
+        assert resolve_chat(value, bare) is want
+    with pytest.raises(HarnessError, match="auto, true or false"):
+        resolve_chat("sometimes", bare)
+    with pytest.raises(HarnessError, match="no chat template"):
+        bare.chat_prompt("Complete the code.", "```python\n")
+    plain = PlainGenerateBackend(model_obj=tiny_model, tokenizer=tokenizer)
+    assert plain.has_chat_template()
+    assert plain.chat_prompt("Do it.", "```go\n") == with_template.chat_prompt("Do it.", "```go\n")
 
 
 @pytest.mark.docker
@@ -159,12 +268,15 @@ def test_smollm2_default_model_end_to_end_cli(tmp_path, data_dir, docker_client)
     assert any(r["raw_generation"].strip() for r in rows)  # a real model writes something
     summary = json.loads((out / "summary.json").read_text())
     assert summary["overall"]["samples"] == 8 and summary["generation"]["backend"] == "transformers"
+    # --chat auto (the default) resolved for an instruct model: recorded as what was done
+    assert summary["settings"]["chat"] is True and json.loads((out / "run.json").read_text())["chat"] is True
 
 
 def test_backend_registry():
     assert get_backend("transformers").name == "transformers"
     assert get_backend("transformers-plain").name == "transformers-plain"
-    with pytest.raises(ValueError):
+    from humaneval_x.errors import HarnessError
+    with pytest.raises((ValueError, HarnessError)):
         get_backend("nope")
 
 

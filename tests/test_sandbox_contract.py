@@ -116,3 +116,43 @@ def test_the_sentinel_is_in_no_file_argv_or_environment(sandbox):
             "assert len(_s) > 30\n"
             "print('SENTINEL-OK')")
     assert sandbox.execute(req(code), 30)["status"] == "passed"
+
+
+def test_a_program_gets_no_namespaces_mounts_or_capabilities(sandbox):
+    """The container keeps SYS_ADMIN for the runner; a program's own seccomp filter takes namespaces
+    (a user namespace above all) and mount calls away again. Threads and subprocesses still work."""
+    code = ("import ctypes, os, subprocess, threading\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "for flags in (0x10000000, 0x10020000, 0x40000000, 0x20000):\n"  # NEWUSER, +NEWNS, NEWNET, NEWNS
+            "    assert libc.unshare(flags) == -1 and ctypes.get_errno() == 1, flags\n"
+            "assert libc.mount(b'none', b'/tmp', b'tmpfs', 0, None) == -1\n"
+            "status = open('/proc/self/status').read()\n"
+            "assert 'CapEff:\\t0000000000000000' in status and 'NoNewPrivs:\\t1' in status, status\n"
+            "assert int(status.split('Seccomp_filters:')[1].split()[0]) >= 2\n"
+            "assert ' /proc/sys ro,' in open('/proc/self/mountinfo').read().replace('\\n', ' \\n')\n"
+            "assert subprocess.run(['unshare', '-Ur', 'true']).returncode != 0\n"
+            "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
+            "assert subprocess.run(['sh', '-c', 'exit 3']).returncode == 3\n"
+            "print('SENTINEL-OK')")
+    for python in (False, True):
+        out = sandbox.execute(req(code, python=python), 30)
+        assert out["status"] == "passed", out
+
+
+def test_files_that_do_not_fit_the_programs_tmp_are_its_own_failure(sandbox):
+    """More files than a program's /tmp has inodes (e.g. javac's class files): runtime_error, not
+    harness_error; the file list is never a message (the runner could not send one this long)."""
+    make = ["python3", "-c", "[open('C%05d.class' % i, 'w').close() for i in range(21000)]"]
+    out = sandbox.execute(req("print('SENTINEL-OK')", compile=make), 60)
+    assert out["status"] == "runtime_error" and "do not fit" in out["detail"], out
+    assert sandbox.execute(req("print('SENTINEL-OK')"), 30)["status"] == "passed"
+    sandbox.check(30)
+
+
+def test_a_compile_server_that_fails_on_a_source_leaves_the_verdict_to_the_plain_compiler(sandbox):
+    """The warm compiler (Java's) crashing on a source is no harness_error: the plain compiler decides."""
+    crashing = ["sh", "-c", "while read d; do echo 2; done"]  # a server that fails on every source
+    out = sandbox.execute(req("print('SENTINEL-OK')", compile_server=crashing, compile=["true"]), 60)
+    assert out["status"] == "passed", out
+    out = sandbox.execute(req("print('SENTINEL-OK')", compile_server=crashing, compile=["false"]), 60)
+    assert out["status"] == "compile_error", out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import abc
 import hashlib
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Optional
+from typing import Callable, Dict, Iterable, List, Optional
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,16 @@ class GenerationRequest:
     sample_indices: tuple           # which samples to produce (a resumed run asks for the missing ones)
     stop: Optional[Callable[[str], Optional[int]]] = None  # completion -> cut index, checked as tokens arrive
     forced_lengths: Optional[Dict[int, int]] = None  # benchmark only: sample index -> exact new tokens
+    # every sample index of the full run (done or not), so that a resumed run plans the same batches
+    # as an uninterrupted one; None: the same as sample_indices
+    all_indices: Optional[tuple] = None
+    # backends that take a conversation (``Backend.chat_messages``): the chat to answer, with ``prompt``
+    # then holding the code the answer has to continue
+    messages: Optional[List[dict]] = None
+
+    @property
+    def planned_indices(self) -> tuple:
+        return self.all_indices if self.all_indices is not None else self.sample_indices
 
 
 @dataclass
@@ -47,6 +57,7 @@ class Completion:
     finish_reason: str              # stop | eos | length
     prompt_tokens: int
     completion_tokens: int
+    answer: Optional[str] = None    # chat backends: the model's whole answer, before the code was taken out
 
 
 def sample_seed(seed: int, key: tuple, sample_index: int) -> int:
@@ -57,6 +68,8 @@ def sample_seed(seed: int, key: tuple, sample_index: int) -> int:
 
 class Backend(abc.ABC):
     name = "abstract"
+    # True: --chat sends ``GenerationRequest.messages`` (a chat API) instead of a chat_prompt() text
+    chat_messages = False
 
     @abc.abstractmethod
     def generate(self, requests: Iterable[GenerationRequest], params: SamplingParams,
@@ -70,12 +83,71 @@ class Backend(abc.ABC):
         """Prompt text for instruct models: the chat template, with the answer started by the code."""
         raise NotImplementedError(f"{self.name} has no chat template support")
 
+    def has_chat_template(self) -> bool:
+        """Whether ``chat_prompt`` can be used (``--chat auto`` applies it exactly then)."""
+        return False
+
+
+# Stop strings a server may stop at, per target language: only a saving, never a change of result.
+# Each is where the language's own clean-up or stop rule cuts anyway: Python's rule cuts at the first
+# line that starts unindented (so at or before any "\n" + non-space), Java's and Go's clean-up cut at
+# their main function. C++ and JavaScript have none: the end of a function is a matter of brace
+# depth, which no literal string can tell. At most 4 each (OpenAI's limit).
+SERVER_STOPS: Dict[str, tuple] = {
+    "python": ("\ndef ", "\nclass ", "\nif __name__", "\nprint("),
+    "java": ("public static void main(", "class Main {"),
+    "go": ("\nfunc main(",),
+    "cpp": (),
+    "js": (),
+}
+
+
+def server_stops(key: tuple) -> List[str]:
+    """The server-side stop strings for a request key (task_id, source_language): the target's."""
+    from ..languages import language_of_task
+    return list(SERVER_STOPS.get(language_of_task(key[0]).name, ()))[:4]
+
+
+BACKENDS = ("transformers", "transformers-plain", "openai", "vllm")
+_ALIASES = {"hf": "transformers", "plain": "transformers-plain"}
+# options that only some backends take; given (not None) to another backend, they are an error
+_OPTIONS = {
+    "device": ("transformers", "transformers-plain"),
+    "batch_size": ("transformers", "transformers-plain"),
+    "dtype": ("transformers", "transformers-plain", "vllm"),
+    "base_url": ("openai",), "api_key_env": ("openai",), "concurrency": ("openai",),
+    "max_model_len": ("vllm",), "tensor_parallel_size": ("vllm",), "gpu_memory_utilization": ("vllm",),
+}
+
+
+def check_backend(name: str, **options) -> str:
+    """The canonical name of backend ``name``; HarnessError for an unknown name or an option it does not take."""
+    from ..errors import HarnessError
+
+    canonical = _ALIASES.get(name, name)
+    if canonical not in BACKENDS:
+        raise HarnessError(f"unknown --backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    for option, takers in _OPTIONS.items():
+        if canonical not in takers and options.get(option) is not None:
+            raise HarnessError(f"--{option.replace('_', '-')} applies to --backend {' or '.join(takers)} only "
+                               f"(this run uses {canonical})")
+    return canonical
+
 
 def get_backend(name: str, **kwargs) -> Backend:
-    if name in ("transformers", "hf"):
+    """The backend called ``name``, given the options it takes (others must be None)."""
+    canonical = check_backend(name, **kwargs)
+    for option, takers in _OPTIONS.items():
+        if canonical not in takers:
+            kwargs.pop(option, None)
+    if canonical == "transformers":
         from .transformers_backend import TransformersBackend
         return TransformersBackend(**kwargs)
-    if name in ("transformers-plain", "plain"):
+    if canonical == "transformers-plain":
         from .plain_backend import PlainGenerateBackend
         return PlainGenerateBackend(**kwargs)
-    raise ValueError(f"unknown backend {name!r}; choose transformers or transformers-plain")
+    if canonical == "openai":
+        from .openai_backend import OpenAIBackend
+        return OpenAIBackend(**kwargs)
+    from .vllm_backend import VLLMBackend
+    return VLLMBackend(**kwargs)

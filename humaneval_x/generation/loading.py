@@ -64,3 +64,17 @@ def load_model_and_tokenizer(model: Optional[str], device: Optional[str] = None,
     mdl.to(device).eval()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     return mdl, tok, model
+
+
+def has_chat_template(tokenizer) -> bool:
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def chat_prompt(tokenizer, model_name, instruction: str, response_prefix: str) -> str:
+    """The tokenizer's chat template around one user turn, with the assistant's answer started by
+    ``response_prefix`` (a code fence and the prompt's code), which the model continues."""
+    if not has_chat_template(tokenizer):
+        raise HarnessError(f"{model_name}: the tokenizer has no chat template; run with --chat false")
+    messages = [{"role": "user", "content": f"{instruction}\n\n{response_prefix}"}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return text + response_prefix

