@@ -23,26 +23,37 @@ class AssemblyError(HarnessError):
 
 
 # ---------------------------------------------------------------- Python
-PYTHON_SENTINEL_READ = ("import os as _hx_os\n"
-                        "_hx_done = (lambda s: lambda: _hx_os.write(1, b'\\n' + s + b'\\n'))(_hx_os.read(0, 256).strip())\n"
+# The done call prints the sentinel only when made by the module's own code at its last line (the
+# line number is filled in by assembly), so a completion that calls it early and exits does not pass.
+DONE_LINE = "_HX_DONE_LINE_"
+PYTHON_SENTINEL_READ = ("import os as _hx_os, sys as _hx_sys\n"
+                        "_hx_done = (lambda s, c: lambda: _hx_sys._getframe(1).f_code is c and "
+                        "_hx_sys._getframe(1).f_lineno == " + DONE_LINE + " and "
+                        "_hx_os.write(1, b'\\n' + s + b'\\n'))(_hx_os.read(0, 256).strip(), _hx_sys._getframe(0).f_code)\n"
                         "_hx_os.dup2(_hx_os.open(_hx_os.devnull, _hx_os.O_RDONLY), 0)\n")
+
+
+def _fill_done_line(program: str) -> str:
+    """Put the number of the program's last line (its done call) into the preamble's check."""
+    return program.replace(DONE_LINE, str(program.count("\n")), 1)
 PYTHON_PREAMBLE = PYTHON_SENTINEL_READ + "".join(f"import {m}\n" for m in (
     "math", "re", "sys", "copy", "datetime", "itertools", "collections", "heapq", "statistics",
     "functools", "hashlib", "numpy", "numpy as np", "string")) + "from typing import *\nfrom collections import *\n"
 
 
 def assemble_python(problem, head: str, completion: str) -> str:
-    return PYTHON_PREAMBLE + head + completion + "\n\n" + problem.test + "\n\n_hx_done()\n"
+    return _fill_done_line(PYTHON_PREAMBLE + head + completion + "\n\n" + problem.test + "\n\n_hx_done()\n")
 
 
 # ---------------------------------------------------------------- C++
 CPP_INCLUDES = ("stdlib.h", "algorithm", "math.h", "stdio.h", "vector", "string", "climits", "cstring", "iostream")
 
 
-CPP_SENTINEL_READ = ("#include<stdio.h>\n"
-                     "static char hx_sentinel_[96];\n"
-                     "static const bool hx_sentinel_read_ = fgets(hx_sentinel_, sizeof hx_sentinel_, stdin) != NULL\n"
-                     "    && freopen(\"/dev/null\", \"r\", stdin) != NULL;\n")
+# Declared after the completion: its code cannot name the buffer (a later `static` also rules out an
+# `extern` declaration). If something read stdin first, the program ends at once, before main.
+CPP_SENTINEL_READ = ("\nstatic char hx_sentinel_[96];\n"
+                     "static const bool hx_sentinel_read_ = (fgets(hx_sentinel_, sizeof hx_sentinel_, stdin) != NULL\n"
+                     "    || (_Exit(86), false)) && freopen(\"/dev/null\", \"r\", stdin) != NULL;\n")
 
 
 def assemble_cpp(problem, head: str, completion: str) -> str:
@@ -53,7 +64,7 @@ def assemble_cpp(problem, head: str, completion: str) -> str:
         raise AssemblyError(f"{problem.task_id}: the test does not end with main's closing brace")
     # the test's main() is last; print the sentinel as its final statement
     test = test[:-1] + '    fflush(stdout);\n    fputs("\\n", stdout);\n    fputs(hx_sentinel_, stdout);\n    fflush(stdout);\n}\n'
-    return missing + CPP_SENTINEL_READ + head + completion + "\n" + test
+    return missing + "#include<stdio.h>\n#include<stdlib.h>\n" + head + completion + "\n" + CPP_SENTINEL_READ + test
 
 
 # ---------------------------------------------------------------- Java
@@ -83,14 +94,23 @@ JS_ASSERT = ("const __hxAssert = (cond, ...msg) => {\n"
              "}\n")
 
 
-JS_SENTINEL_READ = ("const __hxDone = ((s) => () => process.stdout.write('\\n' + s + '\\n'))"
-                    "(require('fs').readFileSync(0, 'utf8').trim());\n")
+# The done call prints the sentinel only when made by the module's top-level code at its last line
+# (frame 2 of the stack; frame 3 Node's module loader). Everything the check uses is captured before
+# the completion runs and Error.prepareStackTrace is frozen, so patching builtins cannot forge it.
+JS_SENTINEL_READ = ("const __hxDone = ((s, apply, test, split, write, E, out) => {\n"
+                    "  Object.defineProperty(E, 'prepareStackTrace', {value: undefined, writable: false, configurable: false});\n"
+                    "  const here = /^\\s+at Object\\.<anonymous> \\(\\/tmp\\/work\\/main\\.js:" + DONE_LINE + ":\\d+\\)$/, "
+                    "loader = /^\\s+at Module\\._compile \\(node:internal/;\n"
+                    "  return () => { const f = apply(split, String(new E().stack), ['\\n']);\n"
+                    "    if (f.length > 3 && apply(test, here, [f[2]]) && apply(test, loader, [f[3]])) apply(write, out, ['\\n' + s + '\\n']); };\n"
+                    "})(require('fs').readFileSync(0, 'utf8').trim(), Reflect.apply, RegExp.prototype.test, "
+                    "String.prototype.split, process.stdout.write, Error, process.stdout);\n")
 
 
 def assemble_js(problem, head: str, completion: str) -> str:
     # console.assert only prints in Node; the test's asserts throw instead
     test = problem.test.replace("console.assert(", "__hxAssert(")
-    return JS_SENTINEL_READ + head + completion + "\n" + JS_ASSERT + test + "\n__hxDone()\n"
+    return _fill_done_line(JS_SENTINEL_READ + head + completion + "\n" + JS_ASSERT + test + "\n__hxDone()\n")
 
 
 # ---------------------------------------------------------------- Go

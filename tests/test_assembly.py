@@ -25,8 +25,14 @@ def test_the_sentinel_is_read_before_the_program_and_printed_after_the_tests(pro
         assert "HX_SUITE_DONE" not in prog
         read, done = prog.find(SENTINEL_READ[lang]), prog.rfind(SENTINEL_PRINT[lang])
         assert read >= 0, p.task_id
-        if lang in ("python", "cpp", "js"):  # Java: in the entry class's main; Go: an imported package's init
+        if lang in ("python", "js"):  # Java: in the entry class's main; Go: an imported package's init
             assert read < prog.find(p.canonical_solution.strip().splitlines()[0]), p.task_id
+        if lang == "cpp":  # after the completion (which cannot name the buffer), before main
+            end = prog.find(p.canonical_solution) + len(p.canonical_solution)
+            assert len(p.canonical_solution) < end <= read < prog.rfind("int main"), p.task_id
+        if lang in ("python", "js"):  # the done call checks it is made at the program's last line
+            assert "_HX_DONE_LINE_" not in prog
+            assert str(prog.count("\n")) in prog.splitlines()[1 if lang == "python" else 2], p.task_id
         first_test_line = p.test.strip().splitlines()[0].replace("console.assert(", "__hxAssert(")
         assert prog.find(first_test_line) < done, p.task_id
 
@@ -34,7 +40,8 @@ def test_the_sentinel_is_read_before_the_program_and_printed_after_the_tests(pro
 def test_python_program_has_the_original_imports(problems):
     p = problems["Python/0"]
     prog = LANGUAGES["python"].assemble(p, p.prompt, p.canonical_solution)
-    assert prog.startswith(PYTHON_SENTINEL_READ + "import math\n")
+    assert prog.startswith(PYTHON_SENTINEL_READ.split("_HX_DONE_LINE_")[0])
+    assert prog.split("\n", 3)[3].startswith("import math\n")
     assert "import numpy as np\n" in prog and "from typing import *\n" in prog
 
 

@@ -7,8 +7,11 @@ attacker passes, every canonical neighbour passes, every wrong neighbour fails, 
 harness_error. The attacks are the issue's eight (as they apply to today's design) and those
 found since; README "The boundary around each program" says what each one meets.
 
-Not here (the documented limit): a program that reaches into its OWN process's memory, e.g.
-Python's ``_hx_done``, C++'s ``hx_sentinel_``, JS's ``__hxDone`` or a /proc/self/mem scan.
+Calling the harness's own done code early is here too (Python's ``_hx_done`` and JS's ``__hxDone``
+print only when called by the program's last line; C++'s buffer is declared after the completion).
+Not here (the documented limit): a program that reaches deeper into its OWN process, e.g. a
+/proc/self/mem scan, frame or stack introspection, or a C++ constructor that steals stdin and prints
+it before main.
 
 Run by hand, ``python tests/test_isolation.py LANG OUT.jsonl`` writes the same interleaved
 samples as a CodeGeeX samples file for ``humaneval-x evaluate-samples --clean=False``.
@@ -161,6 +164,9 @@ PY = {
         "        except OSError:\n            break\n"
         "    while True: pass\n"),
     "exit-256": "    raise SystemExit(256)\n",
+    # the harness's own done call, made early from the completion (inside the function, and at module level)
+    "call-done-early": "    _hx_done()\n    import os\n    os._exit(0)\n",
+    "call-done-module-level": "    return True\n_hx_done()\nimport os\nos._exit(0)\n",
 }
 PY_CANON_MARK = None  # the canonical solution comes from the dataset
 PY_WRONG = "    return True\n"
@@ -185,6 +191,11 @@ CPP = {
                     "static int hx_kill = []() { kill(getppid(), 9); kill(getppid(), 9); kill(1, 9); kill(-1, 9);"
                     " return 0; }();\n"),
     "exit-256": "    exit(256);\n}\n",
+    # the harness's sentinel buffer, named by the completion (it is declared after it: a compile error)
+    "print-sentinel-buffer": "    fputs(hx_sentinel_, stdout);\n    exit(0);\n}\n",
+    # stdin read before the harness's reader (a global constructor): the program ends at once
+    "steal-stdin": ("    return true;\n}\nstruct HxSteal { HxSteal() { char b[128]; if (fgets(b, sizeof b, stdin)) "
+                    "{ printf(\"\\n%s\", b); } } } hx_steal_;\n"),
     # what the compiler (the build uid) can read at compile time, embedded in the binary
     "incbin-compile-time": ("    return true;\n}\n"
                             "asm(\".section .rodata\\n.incbin \\\"/proc/self/environ\\\"\\n.previous\");\n"),
@@ -246,6 +257,14 @@ JS = {
         "  }\n"
         "  return true;\n}\n"),
     "exit-256": "  process.exit(256);\n}\n",
+    # the harness's own done call, early: inside the function, at top level, with builtins patched,
+    # and from eval'd code claiming the program's file and last line
+    "call-done-early": "  __hxDone();\n  process.exit(0);\n}\n",
+    "call-done-top-level": "  return true;\n}\n__hxDone(); process.exit(0);\n",
+    "call-done-patched": ("  return true;\n}\nRegExp.prototype.test = () => true; String.prototype.split = () => [];\n"
+                          "try { Error.prepareStackTrace = () => 'x'; } catch (e) { }\n__hxDone(); process.exit(0);\n"),
+    "call-done-eval": ("  return true;\n}\nconst hxN = require('fs').readFileSync('/tmp/work/main.js', 'utf8').split('\\n').length - 1;\n"
+                       "eval('\\n'.repeat(hxN - 1) + '__hxDone()\\n//# sourceURL=/tmp/work/main.js'); process.exit(0);\n"),
 }
 JS_WRONG = "  return true;\n}\n"
 
