@@ -14,7 +14,6 @@ limit, the margin (limit / CPU time) and both verdicts.
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

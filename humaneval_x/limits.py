@@ -20,15 +20,14 @@ writes it from the cache).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, Optional
 
 from .errors import HarnessError
 from .paths import DATA_DIR, user_cache_dir
@@ -298,9 +297,11 @@ def _write_atomic(path: Path, data: dict) -> None:
 
 
 def ship(out: Path = SHIPPED_FILE, languages=None) -> Path:
-    """Copy the cached reference times of every image present on this engine (all of its languages'
-    problems measured) into the shipped file, with the image's tags."""
+    """Copy the cached reference times of the current images (all of a language's problems measured)
+    into the shipped file, with the images' tags."""
     import docker
+
+    from .sandbox.images import image_tag
 
     from .languages import parse_languages
     client = docker.from_env()
@@ -315,8 +316,10 @@ def ship(out: Path = SHIPPED_FILE, languages=None) -> Path:
             tags = client.images.get(stored["image_id"]).tags
         except docker.errors.ImageNotFound:
             continue
-        data["images"][stored["image_id"]] = {"language": stored["language"], "tags": tags,
-                                              "entries": stored["entries"]}
+        if image_tag(stored["language"]) not in tags:  # only the images of today's recipes
+            continue
+        data["images"][stored["image_id"]] = {"language": stored["language"], "tags": tags, "entries": {
+            k: {"cpu_s": e["cpu_s"], "status": e["status"]} for k, e in stored["entries"].items()}}
     _write_atomic(out, data)
     return out
 

@@ -71,7 +71,7 @@ PROGRAM_TMPFS = "size=256m,nr_inodes=20000,mode=1777"
 SHM_TMPFS = "size=32m,nr_inodes=1000,mode=1777"
 SCRATCH_FILE_LIMIT = 64 * 1024 * 1024
 STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
-ISOLATION = "ns-uid-v1"
+ISOLATION = "ns-uid-v2"
 
 # ---------------------------------------------------------------- Linux calls not in os
 _libc = ctypes.CDLL(None, use_errno=True)
