@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 from .dataset import DEFAULT_VARIANT, Problem, load_problems
 from .errors import HarnessError
-from .execute import Executor, Job, Timeouts, make_executor, make_job
+from .execute import Executor, Timeouts, make_executor, make_job
 from .jsonl import JsonlAppender, read_jsonl, write_jsonl_atomic
 from .languages import language_of_task
 from .metrics import DEFAULT_KS

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .dataset import DEFAULT_VARIANT, load_problems
 from .evaluate import progress_disabled
-from .execute import Executor, Timeouts, make_executor, make_job
+from .execute import Timeouts, make_executor, make_job
 from .languages import LANGUAGES, parse_languages
 from .samples import Sample
 

@@ -1,5 +1,4 @@
 """The contract every Sandbox implementation passes (real Docker engine)."""
-import time
 
 import pytest
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import replace
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 from ..errors import HarnessError
 from ..generation.backend import Backend, Completion, GenerationRequest, SamplingParams

@@ -134,6 +134,21 @@ def check_backend(name: str, **options) -> str:
     return canonical
 
 
+class LocalTokenizerChat:
+    """Chat prompts from a local tokenizer's template, for backends that hold ``tokenizer`` and
+    ``model_path`` once ``_ensure_loaded()`` has run (transformers, transformers-plain, vLLM)."""
+
+    def has_chat_template(self) -> bool:
+        from .loading import has_chat_template
+        self._ensure_loaded()
+        return has_chat_template(self.tokenizer)
+
+    def chat_prompt(self, instruction: str, response_prefix: str) -> str:
+        from .loading import chat_prompt
+        self._ensure_loaded()
+        return chat_prompt(self.tokenizer, self.model_path, instruction, response_prefix)
+
+
 def get_backend(name: str, **kwargs) -> Backend:
     """The backend called ``name``, given the options it takes (others must be None)."""
     canonical = check_backend(name, **kwargs)

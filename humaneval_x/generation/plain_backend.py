@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Optional
 
-from .backend import Backend, Completion, GenerationRequest, SamplingParams
+from .backend import Backend, Completion, GenerationRequest, LocalTokenizerChat, SamplingParams
 
 
-class PlainGenerateBackend(Backend):
+class PlainGenerateBackend(LocalTokenizerChat, Backend):
     name = "transformers-plain"
 
     def __init__(self, model: Optional[str] = None, device: Optional[str] = None, dtype: Optional[str] = None,
@@ -26,15 +26,7 @@ class PlainGenerateBackend(Backend):
                                                                                    self.dtype)
         self.device = str(next(self.model.parameters()).device)
 
-    def has_chat_template(self) -> bool:
-        from .loading import has_chat_template
-        self._ensure_loaded()
-        return has_chat_template(self.tokenizer)
 
-    def chat_prompt(self, instruction: str, response_prefix: str) -> str:
-        from .loading import chat_prompt
-        self._ensure_loaded()
-        return chat_prompt(self.tokenizer, self.model_path, instruction, response_prefix)
 
     def generate(self, requests: Iterable[GenerationRequest], params: SamplingParams,
                  on_completion: Callable[[Completion], None]) -> None:

@@ -26,8 +26,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Iterable, List, Optional, Sequence
 
-from .backend import Backend, Completion, GenerationRequest, SamplingParams, sample_seed
-from .loading import chat_prompt, has_chat_template
+from .backend import Backend, Completion, GenerationRequest, LocalTokenizerChat, SamplingParams, sample_seed
 
 TRIGGER_CHARS = ("\n", "}", "`")
 
@@ -63,7 +62,7 @@ def _cache_of(out):
     return cache if cache is not None else out["past_key_values"]
 
 
-class TransformersBackend(Backend):
+class TransformersBackend(LocalTokenizerChat, Backend):
     name = "transformers"
 
     def __init__(self, model: Optional[str] = None, device: Optional[str] = None, dtype: Optional[str] = None,
@@ -108,13 +107,7 @@ class TransformersBackend(Backend):
         self._last_logits = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
         torch.set_grad_enabled(False)
 
-    def has_chat_template(self) -> bool:
-        self._ensure_loaded()
-        return has_chat_template(self.tokenizer)
 
-    def chat_prompt(self, instruction: str, response_prefix: str) -> str:
-        self._ensure_loaded()
-        return chat_prompt(self.tokenizer, self.model_path, instruction, response_prefix)
 
     def describe(self) -> dict:
         return {"backend": self.name, "model": str(self.model_path), "device": self.device,

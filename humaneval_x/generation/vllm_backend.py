@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterable, List, Optional
 
 from ..errors import HarnessError
-from .backend import SERVER_STOPS, Backend, Completion, GenerationRequest, SamplingParams, sample_seed
+from .backend import SERVER_STOPS, Backend, Completion, GenerationRequest, LocalTokenizerChat, SamplingParams, sample_seed
 
 # literal strings after which our stop rule is checked (and the sequence continued if it has not fired)
 VLLM_STOPS: Dict[str, tuple] = {
@@ -37,7 +37,7 @@ class _Seq:
         self.round = 0
 
 
-class VLLMBackend(Backend):
+class VLLMBackend(LocalTokenizerChat, Backend):
     name = "vllm"
 
     def __init__(self, model: Optional[str] = None, dtype: Optional[str] = None, max_model_len: Optional[int] = None,
@@ -83,15 +83,7 @@ class VLLMBackend(Backend):
         config = getattr(getattr(self.llm, "llm_engine", None), "model_config", None)
         return getattr(config, "max_model_len", None) or self.max_model_len
 
-    def has_chat_template(self) -> bool:
-        from .loading import has_chat_template
-        self._ensure_loaded()
-        return has_chat_template(self.tokenizer)
 
-    def chat_prompt(self, instruction: str, response_prefix: str) -> str:
-        from .loading import chat_prompt
-        self._ensure_loaded()
-        return chat_prompt(self.tokenizer, self.model_path, instruction, response_prefix)
 
     def describe(self) -> dict:
         info = {"backend": self.name, "model": str(self.model_path), "tensor_parallel_size": self.tensor_parallel_size,

