@@ -130,6 +130,11 @@ def _chat(name, v):
         raise UsageError(f"{_flag(name)} must be auto, true or false (got {v!r})")
 
 
+def _resume(name, v):
+    from .evaluate import RESUME_MODES
+    _choice(*RESUME_MODES)(name, v)
+
+
 def _variant(name, v):
     from .dataset import VARIANTS
     if v not in VARIANTS:
@@ -148,7 +153,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "ks": _ks, "languages": _languages, "pairs": _pairs, "preset": _preset, "chat": _chat,
     "dataset_variant": _variant, "samples": _existing_path, "data_dir": _existing_path,
     "baseline": _existing_path, "candidate": _existing_path, "run_dir": _existing_path,
-    "resume": _choice("auto", "strict"),
+    "resume": _resume,
 }
 # --model is a path for the local backends only; a served model has a name
 MODEL_PATH_BACKENDS = ("transformers", "hf", "transformers-plain", "plain")
