@@ -220,9 +220,7 @@ def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict
     if limits is None and sandbox_factory is None and not ray and timeouts == Timeouts():
         limits = LimitPolicy()  # the default: per-problem limits from the canonical solutions' times
     executor = make_executor(sandbox_factory, workers, Timeouts() if limits else timeouts, cache=open_cache(cache),
-                             ray=ray, log=log)
-    if limits is not None:
-        executor.limits = limits
+                             ray=ray, log=log, limits=limits)
     summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks,
                           meta={**meta, "tool_versions": tool_versions()}, show_progress=show_progress, log=log,
                           resume=resume)
