@@ -70,3 +70,22 @@ def test_go_batch_equals_naive(problems, docker_client):
     assert {k: r["status"] for k, r in fast.items()} == {k: r["status"] for k, r in naive.items()}
     batched = [r for r in fast.values() if (r.get("compile") or {}).get("batch")]
     assert len(batched) >= 8  # the eligible programs really shared a build
+
+
+def test_js_snapshot_start_runs_the_program_as_node_would(problems, docker_client):
+    """The fast JavaScript start (Node's bootstrap from a startup snapshot) runs main.js as the main
+    module of a fresh process, in its own working folder, with the same output as plain `node main.js`."""
+    p = problems["JavaScript/0"]
+    probe = p.canonical_solution + (
+        "\nconsole.log(JSON.stringify([require.main === module, process.cwd(), __filename, process.argv.length,"
+        " typeof require('js-md5'), globalThis.__hxSnapshotLeak === undefined]))\n")
+    jobs = [make_job(Sample(p.task_id, 0, probe), p, clean=False)]
+    naive, _ = run(jobs, naive=True)
+    fast, _ = run(jobs)
+    out = {name: r[(p.task_id, 0)] for name, r in (("naive", naive), ("fast", fast))}
+    assert out["fast"]["status"] == out["naive"]["status"] == "passed"
+    assert '[true,"/tmp/work","/tmp/work/main.js",2,"function",true]' in out["fast"]["run"]["stdout"]
+    lines = {name: [x for x in r["run"]["stdout"].splitlines() if not x.startswith("HX_SUITE_DONE_")]
+             for name, r in out.items()}
+    assert lines["fast"] == lines["naive"]
+    assert "snapshot" not in out["fast"]["run"]["stderr"]

@@ -216,7 +216,16 @@ def test_two_cpu_replicas_generate_the_samples_one_backend_does(cluster, problem
     # batch composition is identical and the text must be too (same seeds, same shapes)
     opts = dict(model=tiny_model_dir, device="cpu", batch_size=n)
     one = tmp_path / "one.jsonl"
-    run_generation(items, get_backend("transformers", **opts), params, one, log=lambda *a: None)
+    # and the same number of threads: a CPU replica (num_cpus=1) computes with one (Ray sets
+    # OMP_NUM_THREADS=1), and another thread count sums in another order; with the random weights'
+    # nearly flat distributions that alone can flip a sampled token (seen on an AMD EPYC machine)
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        run_generation(items, get_backend("transformers", **opts), params, one, log=lambda *a: None)
+    finally:
+        torch.set_num_threads(threads)
     two = tmp_path / "two.jsonl"
     backend = RayGenerationBackend(cluster.address, "transformers", replicas=2, options=opts, log=lambda *a: None)
     try:
