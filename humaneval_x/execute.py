@@ -67,7 +67,7 @@ def make_request(lang: Language, job_id: str, program: str, timeouts: Timeouts =
         "compile": list(compile_cmd) if compile_cmd else None,
         "python": lang.fork_run and not naive,
         "compile_server": list(lang.compile_server) if lang.compile_server and not naive else None,
-        "run": list(lang.fast_run if lang.fast_run and not naive else lang.run),
+        "run": [lang.run[0], *(() if naive else lang.fast_run_flags), *lang.run[1:]],
         "compile_timeout": timeouts.compile_timeout or lang.compile_timeout,
         "run_cpu": timeouts.run_cpu or lang.run_cpu,
         "run_timeout": timeouts.run_timeout or lang.run_timeout,

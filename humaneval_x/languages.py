@@ -33,7 +33,7 @@ class Language:
     run_timeout: float = 30.0       # wall seconds for the run (catches sleeping/blocked programs)
     aliases: Tuple[str, ...] = ()
     fast_compile: Optional[Tuple[str, ...]] = None  # cheaper compile with the same meaning (e.g. a PCH)
-    fast_run: Optional[Tuple[str, ...]] = None  # cheaper start of the same run (JavaScript: a startup snapshot)
+    fast_run_flags: Tuple[str, ...] = ()  # interpreter flags for a cheaper start of the same run (fast path only)
     fork_run: bool = False          # run in a fork of the sandbox's preloaded interpreter (Python)
     compile_server: Optional[Tuple[str, ...]] = None  # long-lived compiler replacing `compile` (Java)
     batch_kind: Optional[str] = None  # the runner compiles batches of programs together (one link)
@@ -71,8 +71,7 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
         whole=assembly.whole_java, compile_error_line=r"\.java:\d+: error: |error: ",
         failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0,
-        fast_run=("java", "-XX:SharedArchiveFile=/opt/hx/hx-run.jsa", "-Xshare:auto", "-XX:+UseSerialGC",
-                  "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".", assembly.JAVA_ENTRY_CLASS),
+        fast_run_flags=("-XX:SharedArchiveFile=/opt/hx/hx-run.jsa",),  # the image's class-data archive (Dockerfile)
         # C1 only: the JIT work of C2 never paid for itself over a worker's compiles (one core, 835 canonical
         # compiles: 25.4 s with C1 alone, 48.2 s with C2; both about 28 ms a compile from the 700th on)
         compile_server=("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
@@ -85,7 +84,7 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         whole=assembly.whole_js,
         failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node"),
         # Node's bootstrap from a startup snapshot (sandboxes/js/hx_snapshot.js): still one process per program
-        fast_run=("node", "--snapshot-blob", "/opt/hx/node.blob", "main.js")),
+        fast_run_flags=("--snapshot-blob", "/opt/hx/node.blob")),
     Language(
         name="go", display="Go", task_prefix="Go", data_file="humaneval_go.jsonl.gz",
         extra_keys=("import", "docstring", "test_setup"), tag_line="// language: Go",

@@ -95,6 +95,14 @@ def _mount(source, target, fstype, flags, data=None):
                        data.encode() if data else None), "mount " + target)
 
 
+def _killpg(pid, sig):
+    """Signal a process group that may already be gone."""
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _die_with_parent():
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
@@ -527,10 +535,7 @@ class Runner:
             os.close(err)
             return {"returncode": None, "error": "cannot start %r: %s" % (argv[0], exc)}
         timed_out = not self._wait_pid(proc.pid, wall)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _killpg(proc.pid, signal.SIGKILL)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: subprocess must not reap it again
         return _stage_result(proc.returncode, timed_out, time.monotonic() - start, usage.ru_utime + usage.ru_stime,
@@ -568,10 +573,8 @@ class Runner:
             return {"returncode": None, "error": "the zygote could not launch the program (%s)" % note}
         ready, _, _ = select.select([status_r], [], [], wall)
         timed_out = not ready
-        try:  # the namespace's init with its session: the kernel then kills all the program left
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        # the namespace's init with its session: the kernel then kills all the program left
+        _killpg(pid, signal.SIGKILL)
         report = b""
         while True:
             chunk = os.read(status_r, 4096)
@@ -611,19 +614,10 @@ class Runner:
                                        preexec_fn=_build_preexec(COMPILE_FILE_LIMIT))
         os.close(log)
 
-    def _signal_server(self, sig):
-        try:
-            os.killpg(self.server.pid, sig)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            pass
-
     def _stop_server(self):
         proc, self.server = self.server, None
         if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            _killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
     def compile_with_server(self, argv, work, wall, cap):
@@ -633,7 +627,7 @@ class Runner:
                 self._stop_server()
                 self._start_server(argv)
             proc = self.server
-            self._signal_server(signal.SIGCONT)
+            _killpg(proc.pid, signal.SIGCONT)
             try:
                 proc.stdin.write((work + "\n").encode())
                 proc.stdin.flush()
@@ -649,7 +643,7 @@ class Runner:
             # Frozen until the next compile: a warm JVM goes on JIT-compiling and collecting after it
             # answers, and in a container with a CPU quota that work took about 80 ms of CPU from the
             # program that runs next (measured: a Java run 0.17 s beside a live server, 0.09 s without).
-            self._signal_server(signal.SIGSTOP)
+            _killpg(proc.pid, signal.SIGSTOP)
             if not line:
                 self._stop_server()
                 continue
