@@ -14,9 +14,16 @@ ceiling limits.
    default all), plus --recheck-sample distinct other programs as a control.
 
 --per-problem N takes the first N samples of each problem (the mix is shuffled per problem: a random
-draw of its 200), to get numbers at a scale that fits; say so when reporting.
+draw of its 200), to get numbers at a scale that fits; say so when reporting. --recheck-timeouts N
+rechecks a random N of the distinct timeouts (each costs the ceiling's 10 CPU seconds).
 
     HUMANEVAL_X_DATA=../shared/humaneval-x nice -n 10 python benchmarks/bench_mix.py --mix /tmp/mix.jsonl.gz [--per-problem 20] [--naive-fraction 0.02] [--json out.json]
+
+The whole mix takes hours on two cores; run it one language at a time (--languages cpp --json
+cpp.json --results cpp.results.jsonl: every fast-path verdict is appended as it arrives, so an
+interrupted run keeps what it did) and add the parts up with
+
+    python benchmarks/bench_mix.py --combine python.json cpp.json java.json js.json go.json [--json all.json]
 """
 import argparse
 import gzip
@@ -63,7 +70,11 @@ def main():
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--results", default=None, help="append each fast-path verdict to this JSONL as it arrives")
+    ap.add_argument("--combine", nargs="+", default=None, help="add up per-language JSON outputs of this script")
     a = ap.parse_args()
+    if a.combine:
+        return combine(a.combine, a.json)
 
     langs = parse_languages(a.languages)
     prefixes = {LANGUAGES[l].task_prefix for l in langs}
@@ -85,8 +96,20 @@ def main():
     fast_ex.prepare(jobs, problems, log=print)
     out["reference_seconds"] = round(time.monotonic() - t0, 1)
     fast = {}
+    sink = open(a.results, "a") if a.results else None
+
+    def on_fast(r):
+        fast[(r["task_id"], r["sample_index"])] = r
+        if sink is not None:
+            sink.write(json.dumps({k: r.get(k) for k in ("task_id", "sample_index", "status", "program_sha256",
+                                                          "reused_result")}) + "\n")
+
+    from tqdm import tqdm
     t0 = time.monotonic()
-    fast_secs = fast_ex.run(jobs, lambda r: fast.__setitem__((r["task_id"], r["sample_index"]), r))
+    with tqdm(total=len(jobs), unit="prog", mininterval=30, file=sys.stderr) as bar:
+        fast_secs = fast_ex.run(jobs, on_fast, progress=bar)
+    if sink is not None:
+        sink.close()
     fast_total = time.monotonic() - t0
     tl = fast_ex.limits_summary()
     out["policy"] = tl["policy"]
@@ -133,7 +156,9 @@ def main():
               ", ".join(f"{l} {v['ratio']}x" for l, v in per_lang.items()) + f"; {len(diffs)} verdict differences")
 
     # 3. the policy's timeouts (and a control sample) under flat ceiling limits
-    recheck = list(timed_out.values())[: a.recheck_timeouts] if a.recheck_timeouts is not None else list(timed_out.values())
+    recheck = sorted(timed_out.values(), key=lambda r: r["program_sha256"])
+    if a.recheck_timeouts is not None and a.recheck_timeouts < len(recheck):
+        recheck = rng.sample(recheck, a.recheck_timeouts)
     others = {}
     for r in fast.values():
         if r["status"] != "timeout" and not r["reused_result"]:
@@ -162,6 +187,60 @@ def main():
         print("  ", c)
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1) + "\n")
+
+
+def combine(paths, json_out):
+    """One summary from per-language runs of this script: seconds, samples, verdicts and the naive
+    extrapolation add up; programs/s and ratios are recomputed from the sums."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    out = {"parts": [str(p) for p in paths], "samples": sum(d["samples"] for d in parts),
+           "per_problem": sorted({d["per_problem"] for d in parts}), "images": {}, "distinct_programs": {},
+           "kinds": Counter(), "policy": parts[0].get("policy")}
+    fast = {"seconds": 0.0, "executed": 0, "seconds_per_language": {}, "statuses": Counter(),
+            "distinct_timeouts": 0, "timeout_cpu_limit_s": 0.0}
+    naive = {"sampled": 0, "seconds_sampled": 0.0, "seconds_extrapolated": 0.0, "per_language": {},
+             "verdict_differences_vs_fast": []}
+    recheck = {"timeouts_rechecked": 0, "timeouts_total": 0, "control_rechecked": 0, "seconds": 0.0,
+               "verdict_differences": [], "timeouts_by_kind": Counter()}
+    for d in parts:
+        for k in ("images", "distinct_programs"):
+            out[k].update(d[k])
+        out["kinds"].update(d["kinds"])
+        f = d["fast"]
+        for k in ("seconds", "executed", "distinct_timeouts", "timeout_cpu_limit_s"):
+            fast[k] += f[k]
+        fast["seconds_per_language"].update(f["seconds_per_language"])
+        fast["statuses"].update(f["statuses"])
+        if "naive" in d:
+            n = d["naive"]
+            naive["fraction"] = n["fraction"]
+            for k in ("sampled", "seconds_sampled", "seconds_extrapolated"):
+                naive[k] += n[k]
+            naive["per_language"].update(n["per_language"])
+            naive["verdict_differences_vs_fast"] += n["verdict_differences_vs_fast"]
+        c = d["ceiling_recheck"]
+        for k in ("timeouts_rechecked", "timeouts_total", "control_rechecked", "seconds"):
+            recheck[k] += c[k]
+        recheck["verdict_differences"] += c["verdict_differences"]
+        recheck["timeouts_by_kind"].update(c["timeouts_by_kind"])
+    fast["seconds"] = round(fast["seconds"], 1)
+    fast["programs_per_s"] = round(out["samples"] / fast["seconds"], 2)
+    out["fast"] = fast
+    if naive["sampled"]:
+        naive["ratio"] = round(naive["seconds_extrapolated"] / fast["seconds"], 2)
+        out["naive"] = naive
+    out["ceiling_recheck"] = recheck
+    print(f"{out['samples']} samples: fast+policy {fast['seconds']:.1f} s, {fast['programs_per_s']} programs/s, "
+          f"per language {fast['seconds_per_language']}, {fast['distinct_timeouts']} distinct timeouts "
+          f"({fast['timeout_cpu_limit_s']:.0f} CPU s of limits)")
+    if naive["sampled"]:
+        print(f"naive extrapolated {naive['seconds_extrapolated']:.0f} s: {naive['ratio']}x; per language " +
+              ", ".join(f"{l} {v['ratio']}x" for l, v in naive["per_language"].items()) +
+              f"; {len(naive['verdict_differences_vs_fast'])} verdict differences")
+    print(f"ceiling recheck: {recheck['timeouts_rechecked']} of {recheck['timeouts_total']} timeouts + "
+          f"{recheck['control_rechecked']} control: {len(recheck['verdict_differences'])} verdict differences")
+    if json_out:
+        Path(json_out).write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":
