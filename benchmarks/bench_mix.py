@@ -60,7 +60,7 @@ def main():
     from humaneval_x.samples import Sample
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mix", required=True)
+    ap.add_argument("--mix", help="the mix from make_mix.py (required unless --combine)")
     ap.add_argument("--per-problem", type=int, default=200)
     ap.add_argument("--languages", default=None)
     ap.add_argument("--workers", type=int, default=2)
@@ -75,6 +75,8 @@ def main():
     a = ap.parse_args()
     if a.combine:
         return combine(a.combine, a.json)
+    if not a.mix:
+        ap.error("--mix is required (or --combine to add up earlier outputs)")
 
     langs = parse_languages(a.languages)
     prefixes = {LANGUAGES[l].task_prefix for l in langs}
