@@ -71,7 +71,7 @@ PROGRAM_TMPFS = "size=256m,nr_inodes=20000,mode=1777"
 SHM_TMPFS = "size=32m,nr_inodes=1000,mode=1777"
 SCRATCH_FILE_LIMIT = 64 * 1024 * 1024
 STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
-ISOLATION = "ns-uid-v2"
+ISOLATION = "ns-uid-v3"
 
 # ---------------------------------------------------------------- Linux calls not in os
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -172,9 +172,17 @@ def _install_seccomp():
 
 
 # ---------------------------------------------------------------- what a program's process gets
+def _cpu_limit(cpu_seconds):
+    """The whole CPU seconds RLIMIT_CPU gets for a run limit of ``cpu_seconds``."""
+    return max(1, int(cpu_seconds))
+
+
 def _program_limits(cpu_seconds):
     if cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 1))
+        # soft == hard: SIGKILL at the limit, so a program that ignores SIGXCPU (Go's runtime does,
+        # and any program may install a handler) gets no more CPU than one that dies of it
+        limit = _cpu_limit(cpu_seconds)
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (RUN_FILE_LIMIT, RUN_FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (PROGRAM_NPROC, PROGRAM_NPROC))
@@ -598,9 +606,10 @@ class Runner:
         else:
             returncode = os.waitstatus_to_exitcode(status)
         cpu_s = report.get("cpu_s")
-        # SIGXCPU comes only from RLIMIT_CPU; SIGKILL is the hard CPU limit (or the OOM killer)
+        # SIGKILL with the limit's CPU spent is RLIMIT_CPU (its hard limit); SIGKILL before it is the
+        # OOM killer. SIGXCPU comes only from RLIMIT_CPU (none is sent while soft == hard; kept for safety)
         if cpu and (returncode == -signal.SIGXCPU or
-                    (returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= cpu - 0.5)):
+                    (returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= _cpu_limit(cpu) - 0.5)):
             timed_out = True
         result = _stage_result(returncode, timed_out, wall_s, cpu_s, out, err, cap)
         result["_sentinel"] = sentinel

@@ -48,6 +48,14 @@ def test_verdicts(sandbox, code, status):
     assert out["status"] == status, out
 
 
+def test_a_program_that_ignores_sigxcpu_gets_no_more_cpu_than_its_limit(sandbox):
+    # Go's runtime ignores SIGXCPU, and any program may: the limit itself must stop it (soft == hard)
+    code = "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass"
+    out = sandbox.execute(req(code, run_cpu=2, run_timeout=10), timeout=60)
+    assert out["status"] == "timeout", out
+    assert out["run"]["cpu_s"] < 2.5, out
+
+
 def test_many_requests_in_one_sandbox_do_not_share_files(sandbox):
     first = sandbox.execute(req("open('leftover.txt', 'w').write('x')\nprint('SENTINEL-OK')"), 30)
     assert first["status"] == "passed"
