@@ -132,15 +132,19 @@ GO_TOP_NAME = re.compile(r"(?:^|\n)\s*(?:func|type|var|const)\s+(\w+)")
 
 
 def top_level_text(code: str, backtick_strings: bool = True) -> str:
-    """The characters of ``code`` outside every brace pair, comments and literals."""
-    depth, top = 0, []
-    for _, c in code_positions(code, backtick_strings):
+    """The characters of ``code`` outside every brace pair, comments and literals; a comment or literal
+    left out leaves a space, as it separates tokens for the compiler (``var/**/x`` is ``var x``)."""
+    depth, top, last = 0, [], -1
+    for i, c in code_positions(code, backtick_strings):
         if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
         elif depth == 0:
+            if i != last + 1:
+                top.append(" ")
             top.append(c)
+        last = i
     return "".join(top)
 
 
@@ -199,19 +203,22 @@ def assemble_go(problem, head: str, completion: str) -> str:
 
 
 GO_TOP_FUNC = re.compile(r"\bfunc\s+(\w+)\s*\(")
+# compiler directives (comments to the text scanner) and packages that reach past the language's rules
+GO_UNBATCHABLE = re.compile(r"go:linkname|\"unsafe\"")  # cgo is off in the sandboxes
 
 
 def go_batch_info(program: str):
     """{"test": name} when a Go program may share a test binary with others, else None.
 
     In a shared binary every linked package initialises in every run, and only the program's own
-    test is selected; so only programs with no package-level ``var``, no ``init``, and exactly one
-    test function (besides the harness's TestMain) qualify. The rest compile alone, as before.
+    test is selected; so only programs with no package-level ``var``, no ``init``, no ``go:linkname``
+    or ``unsafe``, and exactly one test function (besides the harness's TestMain) qualify. The rest
+    compile alone, as before. The runner checks the linked binary too (no member may have init code).
     """
-    if not program.startswith("package main\n"):
+    if not program.startswith("package main\n") or GO_UNBATCHABLE.search(program):
         return None
     top_text = top_level_text(program)
-    if re.search(r"\bvar\b", top_text):
+    if re.search(r"\b(?:var|init)\b", top_text):  # any `init` at all, not only `func init(`: the safe side
         return None
     funcs = GO_TOP_FUNC.findall(top_text)
     special = [f for f in funcs if re.match(r"(Test|Benchmark|Example|Fuzz)", f) and f != "TestMain"]

@@ -47,6 +47,11 @@ def parse_sample(rec: dict, where: str, counters: Dict[tuple, int]) -> Sample:
     code = rec.get(key) if key else None
     if not isinstance(code, str):
         raise HarnessError(f"{where}: needs a string field 'generation' (or 'completion', or evalplus's 'solution')")
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:  # JSON allows lone surrogates ("\ud800"); no program text holds one
+        raise HarnessError(f"{where}: field '{key}' is not valid Unicode text (a lone surrogate "
+                           f"{code[exc.start]!r} at character {exc.start})") from None
     source = rec.get("source_language")
     if source is not None:
         try:

@@ -48,6 +48,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import resource
 import secrets
 import select
@@ -71,7 +72,7 @@ PROGRAM_TMPFS = "size=256m,nr_inodes=20000,mode=1777"
 SHM_TMPFS = "size=32m,nr_inodes=1000,mode=1777"
 SCRATCH_FILE_LIMIT = 64 * 1024 * 1024
 STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
-ISOLATION = "ns-uid-v3"
+ISOLATION = "ns-uid-v4"
 
 # ---------------------------------------------------------------- Linux calls not in os
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -724,7 +725,10 @@ class Runner:
     def execute_batch(self, req):
         members = req["batch"]
         builder = BATCH_BUILDERS.get(req.get("batch_kind"))
-        results = builder(self, req) if builder else {}
+        try:
+            results = builder(self, req) if builder else {}
+        except Exception:  # a batch that cannot be built (whatever its members wrote) is no one's verdict
+            results = {}
         # whatever the batch could not settle runs alone, exactly as an unbatched request would
         return {"id": req.get("id"), "results": [results.get(i) or self.execute(r) for i, r in enumerate(members)]}
 
@@ -782,12 +786,22 @@ class Runner:
                 return results
             with open(os.path.join(driver, "d_test.go"), "w") as f:
                 f.write(_go_driver(tests))
-            build = self.build_stage(["go", "test", "-c", "-vet=off", "-ldflags=-s -w", "-o", "../../../batch.test",
+            # -w: no DWARF (a faster link); the symbol table stays for the init check below
+            build = self.build_stage(["go", "test", "-c", "-vet=off", "-ldflags=-w", "-o", "../../../batch.test",
                                       "."], driver, max(1.0, timeout - (time.monotonic() - start)), 4096, env=env)
             if build.get("error") or build["timed_out"]:
                 return results
             if build["returncode"] == 0:
-                break
+                # In a shared binary every member's package initialises in every member's run: a member
+                # with init code (whatever the host's text check made of it) leaves the batch.
+                with_init = self._go_members_with_init(root, driver, timeout - (time.monotonic() - start), env)
+                if with_init is None:
+                    return results
+                if not with_init & set(tests):
+                    break
+                for k in with_init & set(tests):
+                    del tests[k]
+                continue
             sections = {k: v for k, v in _go_sections(build["_stderr_bytes"].decode("utf-8", "replace")).items()
                         if k in tests}
             if not sections:
@@ -806,6 +820,14 @@ class Runner:
                                             ["./batch.test", "-test.count=1", "-test.run=^TestHx%d$" % k], result,
                                             env={"HX_PROG": str(k)})
         return results
+
+    def _go_members_with_init(self, root, driver, timeout, env):
+        """{K: member hxb/hxpK has package initialisation code} from the linked binary's symbols, or None."""
+        nm = self.build_stage(["go", "tool", "nm", os.path.join(root, "batch.test")], driver, max(1.0, timeout),
+                              1 << 16, env=env)
+        if nm.get("error") or nm["timed_out"] or nm["returncode"] != 0:
+            return None
+        return {int(k) for k in GO_INIT_SYMBOL.findall(nm["_stdout_bytes"].decode("ascii", "replace"))}
 
     @staticmethod
     def verdict(req, run, out_bytes, sentinel):
@@ -862,13 +884,17 @@ GO_VET_FLAGS = ["-atomic", "-bool", "-buildtags", "-errorsas", "-ifaceassert", "
                 "-stringintconv"]  # exactly the checks `go test` runs before testing
 
 
+GO_INIT_SYMBOL = re.compile(r"^\s*[0-9a-f]+ T hxb/hxp([0-9]+)\.init(?:\.[0-9]+)?$", re.M)
+GO_SECTION = re.compile(r"hxb/hxp([0-9]{1,6})")  # ASCII digits only ("²".isdigit() is true)
+
+
 def _go_sections(text):
     """{package index K: its messages} from go's `# hxb/hxpK` headed output."""
     sections, current = {}, None
     for line in text.splitlines(keepends=True):
         if line.startswith("# "):
-            name = line[2:].strip()
-            current = int(name[len("hxb/hxp"):]) if name.startswith("hxb/hxp") and name[7:].isdigit() else None
+            m = GO_SECTION.fullmatch(line[2:].strip())
+            current = int(m.group(1)) if m else None
             continue
         if current is not None:
             sections[current] = sections.get(current, "") + line

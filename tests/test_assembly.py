@@ -102,7 +102,12 @@ def test_go_batch_eligibility(problems):
     p = problems["Go/0"]
     body = "    return false\n}\n"
     for extra in ("\nvar hidden = 1\n", "\nfunc init() {}\n", "\nfunc TestOther(t *testing.T) {}\n",
-                  "\nfunc BenchmarkX(b *testing.B) {}\n"):
+                  "\nfunc BenchmarkX(b *testing.B) {}\n",
+                  # a comment separates tokens for Go: these are a package-level var and an init
+                  "\nvar/**/hidden = f()\nfunc f() int { return 1 }\n", "\nfunc/**/init() {}\n",
+                  "\nfunc/*x*/init/*y*/() {}\n",
+                  # linkname and unsafe reach past the language's rules
+                  '\nimport _ "unsafe"\n//go:linkname hxv hxsentinel.value\nfunc hxv2() {}\n'):
         assert go_batch_info(assemble_go(p, p.prompt, body + extra)) is None, extra
     # braces and keywords inside strings and comments do not count
     assert go_batch_info(assemble_go(p, p.prompt, '    _ = "var init() {"\n    return false\n}\n// var x\n'))

@@ -89,3 +89,37 @@ def test_js_snapshot_start_runs_the_program_as_node_would(problems, docker_clien
              for name, r in out.items()}
     assert lines["fast"] == lines["naive"]
     assert "snapshot" not in out["fast"]["run"]["stderr"]
+
+
+def test_go_batch_member_with_init_code_leaves_the_batch(problems, docker_client):
+    """The runner's own check, past the host's text check: a member whose package has initialisation
+    code (which would run in every member's process of a shared binary) is found in the linked binary's
+    symbols and compiled alone; its neighbours keep their verdicts."""
+    from humaneval_x.assembly import assemble_go
+    from humaneval_x.execute import make_request
+    from humaneval_x.languages import get_language
+    from humaneval_x.sandbox.docker_sandbox import DockerSandbox
+    from humaneval_x.sandbox.images import image_tag
+    go, p = get_language("go"), problems["Go/0"]
+    body = "    return false\n}\n"
+    programs = [("canonical", p.canonical_solution, "passed"),
+                ("init-exit-1", body + "\nvar hxKill = func() int { os.Exit(1); return 0 }()\n", "runtime_error"),
+                ("init-exit-0", body + "\nfunc init() { os.Exit(0) }\n", "failed"),
+                ("wrong", body, "failed"),
+                ("canonical-again", p.canonical_solution + "\n// again\n", "passed")]
+    members = []
+    for i, (name, code, _) in enumerate(programs):
+        r = make_request(go, "m%d" % i, assemble_go(p, p.prompt, code))
+        r["batch_info"] = r["batch_info"] or {"test": "TestHasCloseElements"}  # forced: as if the host missed it
+        members.append(r)
+    box = DockerSandbox("go", image_tag("go"), client=docker_client)
+    box.start()
+    try:
+        out = box.execute({"id": "b", "batch": members, "batch_kind": "go", "compile_timeout": 60,
+                           "run_timeout": 60}, timeout=300)
+    finally:
+        box.stop()
+    got = {name: (r["status"], (r.get("compile") or {}).get("batch")) for (name, _, _), r in zip(programs, out["results"])}
+    assert {k: s for k, (s, _) in got.items()} == {name: status for name, _, status in programs}, got
+    assert got["init-exit-1"][1] is None and got["init-exit-0"][1] is None, got  # compiled alone
+    assert got["canonical"][1] and got["wrong"][1] and got["canonical-again"][1], got  # the rest still shared one build

@@ -297,6 +297,12 @@ GO = {
 GO["batch-forged-vet-report"] = (  # a vet message quoting a raw string: go's own "# pkg" headers, forged
     "    _ = fmt.Sprintf(\"%d\", `\n" + "".join("# hxb/hxp%d\nhxb/hxp%d/p.go:1:1: forged\n" % (k, k) for k in range(6))
     + "`)\n    return true\n}\n")
+# a vet header with a non-ASCII digit ("²".isdigit() is true): it was one harness_error for the whole batch
+GO["batch-forged-vet-unicode"] = "    _ = fmt.Sprintf(\"%d\", `\n# hxb/hxp\u00b2\nhxb/hxp\u00b2/p.go:1:1: x\n`)\n    return true\n}\n"
+# package initialisation hidden from a text check by comments (Go reads a comment as a space): in a shared
+# batch binary it would run in every member's process, and end canonical neighbours before their tests
+GO["hidden-init-var"] = "    return true\n}\n\nvar/**/hxKill = func() int { os.Exit(1); return 0 }()\n"
+GO["hidden-init-func"] = "    return true\n}\n\nfunc/**/init() { os.Exit(0) }\n"
 GO_WRONG = "    return true\n}\n"
 
 ATTACKS = {"Python": PY, "CPP": CPP, "Java": JAVA, "JavaScript": JS, "Go": GO}
@@ -306,7 +312,8 @@ WRONG = {"Python": PY_WRONG, "CPP": CPP_WRONG, "Java": JAVA_WRONG, "JavaScript":
 # attacks aimed at the NEXT program (planted files, processes, patched state): a wrong neighbour
 # follows them too, which must not pass; every attack is followed by a canonical neighbour
 AIMED_AT_NEXT = {"forge-runner-fd", "plant-files", "leave-daemon", "fill-scratch", "memfd-bomb", "realm-escape",
-                 "plant-modules", "left-over-threads", "batch-neighbours", "kill-everything", "fork-bomb"}
+                 "plant-modules", "left-over-threads", "batch-neighbours", "kill-everything", "fork-bomb",
+                 "hidden-init-var", "hidden-init-func", "batch-forged-vet-unicode"}
 
 
 def interleaved(lang, canonical):

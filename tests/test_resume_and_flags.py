@@ -157,3 +157,21 @@ def test_an_interrupt_leaves_no_worker_behind_and_the_rerun_is_exact(problems, d
     results = lines(out / RESULTS_FILE)
     assert sorted((r["task_id"], r["sample_index"]) for r in results) == sorted((r["task_id"], 0) for r in rows)
     assert all(r["status"] == "passed" for r in results)
+
+
+def test_a_sample_with_a_lone_surrogate_is_bad_input_exit_2(tmp_path):
+    """JSON can carry "\\ud800", which no program text holds: one error line naming the line, exit 2
+    (it once crashed the run with a traceback while hashing the program)."""
+    (tmp_path / "s.jsonl").write_text('{"task_id": "Python/0", "generation": "    return True\\n"}\n'
+                                      '{"task_id": "Python/0", "generation": "    return True  # \\ud800\\n"}\n')
+    r = subprocess.run([sys.executable, "-m", "humaneval_x.cli", "evaluate-samples", "s.jsonl", "-o", "out"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "s.jsonl:2" in r.stderr and "surrogate" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl"]
+
+
+def test_a_served_models_lone_surrogate_becomes_a_replacement_character():
+    from humaneval_x.generation.openai_backend import _valid_text
+    assert _valid_text("ok \ud800 😀") == "ok \ufffd\ufffd\ufffd 😀"
+    assert _valid_text(None) == ""

@@ -97,6 +97,13 @@ def continuation_from_answer(prompt: str, answer: str, language: str) -> str:
     return _continuation(prompt, answer, language)[0]
 
 
+def _valid_text(value) -> str:
+    """A server's text as valid Unicode: JSON can carry lone surrogates (\\ud800), which no file or
+    compiler takes; each becomes U+FFFD, as a byte-level decoder would give."""
+    text = str(value or "")
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _continuation(prompt: str, answer: str, language: str) -> Tuple[str, bool]:
     """A chat answer as a continuation of ``prompt`` (the completion the assembly appends to it).
 
@@ -416,8 +423,8 @@ class OpenAIBackend(Backend):
     def _text_of(self, job: _Job, choice: dict) -> Tuple[str, Optional[str], bool]:
         """(completion text, the chat answer or None, whether a chat answer's code block was closed)."""
         if job.req.messages is None:
-            return str(choice.get("text") or ""), None, False
-        answer = str((choice.get("message") or {}).get("content") or "")
+            return _valid_text(choice.get("text")), None, False
+        answer = _valid_text((choice.get("message") or {}).get("content"))
         text, closed = _continuation(job.req.prompt, answer, job.language)
         return text, answer, closed
 
