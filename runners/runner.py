@@ -462,6 +462,29 @@ def _build_preexec(file_limit):
 
 
 LEFTOVER_GRACE_S = 5.0
+WARM_GO_CACHE = "/opt/hx/gocache"  # the image's warm build cache (sandboxes/go/Dockerfile)
+SCRATCH_FREE_MIN = 0.5  # of the worker's /tmp, free before every compile
+
+
+def _ensure_scratch_space(scratch="/tmp"):
+    """Every compile starts with at least half the worker's /tmp free. What persists there between
+    programs is the compilers' own state: Go's build cache (each compile adds its packages, and a program
+    can make those huge) and the work folders of killed compiles. When space runs short they go, and
+    the cache is the image's warm one again, so no program's compile can starve a later one's."""
+    st = os.statvfs(scratch)
+    if st.f_bavail >= SCRATCH_FREE_MIN * st.f_blocks and (not st.f_files or st.f_favail >= SCRATCH_FREE_MIN * st.f_files):
+        return False
+    for name in os.listdir(scratch):
+        if name.startswith("go-build"):
+            shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
+    cache = os.environ.get("GOCACHE")
+    if cache and os.path.isdir(WARM_GO_CACHE) and os.path.realpath(cache).startswith(scratch + "/"):
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.copytree(WARM_GO_CACHE, cache, symlinks=True)
+        for dirpath, dirnames, filenames in os.walk(cache):
+            for n in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
+                os.lchown(n, BUILD_UID, BUILD_UID)
+    return True
 
 
 def _program_processes():
@@ -671,6 +694,7 @@ class Runner:
         return {"returncode": None, "error": "the compile server keeps dying"}
 
     def execute(self, req):
+        _ensure_scratch_space()
         stage = self.stage(req["files"])
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
         cap = int(req.get("output_cap", 4096))
@@ -748,6 +772,7 @@ class Runner:
             tests[k] = test
         if not tests:
             return {}
+        _ensure_scratch_space()
         root = self.stage(files)
         try:
             return self._go_batch(req, members, root, tests)

@@ -62,3 +62,31 @@ def test_a_program_that_kills_everything_it_can_is_its_own_failure(problems, doc
     assert results[0]["status"] == "runtime_error", results[0]
     assert results[1]["status"] in ("runtime_error", "failed"), results[1]
     assert results[9]["status"] == "passed"
+
+
+def test_programs_that_fill_the_go_build_cache_do_not_starve_later_compiles(problems, docker_client):
+    """Go's build cache is the one compiler state kept between programs in a worker: each compile adds
+    its packages, and a package-level array makes them as large as a program likes. Before every compile
+    the runner makes at least half the worker's /tmp free (the cache goes back to the image's warm one),
+    so correct programs after the fillers still compile and pass (they were compile_error: no space left)."""
+    from humaneval_x.sandbox.base import SandboxLimits
+    p0 = problems["Go/0"]
+    # package-level vars keep them out of shared batches: each compiles (and fills the cache) alone
+    # KiB; each needs about twice its size while it compiles (its package and the test binary), so
+    # halving sizes pack the space full
+    sizes = [36 << 10] * 3 + [30 << 10, 15 << 10, 7 << 10, 3584, 1792, 896, 448, 224, 112]
+    fillers = ["    return false\n}\n\nvar hxBig%d = [%d << 10]byte{%d<<10 - 1: 1}\n" % (i, kib, kib)
+               for i, kib in enumerate(sizes)]
+    jobs = [make_job(Sample("Go/0", i, code), p0, clean=False) for i, code in enumerate(fillers)]
+    for k in range(1, 4):
+        p = problems["Go/%d" % k]
+        jobs.append(make_job(Sample(p.task_id, 0, p.canonical_solution + "\nvar hxKeep = %d\n" % k), p, clean=False))
+    results = {}
+    ex = Executor(docker_factory(SandboxLimits(tmpfs="192m"), client=docker_client), workers=1,
+                  timeouts=Timeouts(run_cpu=3, run_timeout=10, compile_timeout=60))
+    ex.run(jobs, lambda r: results.__setitem__((r["task_id"], r["sample_index"]), r))
+    for i in range(len(fillers)):
+        assert results[("Go/0", i)]["status"] not in ("passed", "harness_error"), results[("Go/0", i)]
+    for k in range(1, 4):
+        r = results[("Go/%d" % k, 0)]
+        assert r["status"] == "passed", r
