@@ -62,6 +62,7 @@ import time
 
 READY_FILE = os.environ.get("HX_READY_FILE", "/tmp/.hx-ready")
 STAGE_ROOT = "/tmp/hx-stage"
+STAGE_TMP = ".hx-tmp"  # in each stage folder: the compilers' TMPDIR
 RUN_FILE_LIMIT = 4 * 1024 * 1024  # bytes a program may write to one file (stdout included)
 COMPILE_FILE_LIMIT = 256 * 1024 * 1024
 BUILD_UID = 10001
@@ -471,13 +472,21 @@ def _ensure_scratch_space(scratch="/tmp"):
     programs is the compilers' own state: Go's build cache (each compile adds its packages, and a program
     can make those huge) and the work folders of killed compiles. When space runs short they go, and
     the cache is the image's warm one again, so no program's compile can starve a later one's."""
+    cache = os.environ.get("GOCACHE")
+    for name in os.listdir(scratch):  # what a compiler left outside its stage (none should: TMPDIR is there)
+        path = os.path.join(scratch, name)
+        try:
+            owner = os.lstat(path).st_uid
+        except OSError:
+            continue
+        if owner == BUILD_UID and path != cache and not name.startswith("hsperfdata_"):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
     st = os.statvfs(scratch)
     if st.f_bavail >= SCRATCH_FREE_MIN * st.f_blocks and (not st.f_files or st.f_favail >= SCRATCH_FREE_MIN * st.f_files):
         return False
-    for name in os.listdir(scratch):
-        if name.startswith("go-build"):
-            shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
-    cache = os.environ.get("GOCACHE")
     if cache and os.path.isdir(WARM_GO_CACHE) and os.path.realpath(cache).startswith(scratch + "/"):
         shutil.rmtree(cache, ignore_errors=True)
         shutil.copytree(WARM_GO_CACHE, cache, symlinks=True)
@@ -533,6 +542,7 @@ class Runner:
     @staticmethod
     def stage(files):
         root = tempfile.mkdtemp(prefix="s-", dir=STAGE_ROOT)
+        os.mkdir(os.path.join(root, STAGE_TMP), 0o700)  # the compilers' TMPDIR: goes with the stage
         for name, content in files.items():
             path = os.path.join(root, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -557,6 +567,10 @@ class Runner:
         """A compiler run as the build uid (it runs no program code); killed with its group on timeout."""
         out, err = _capture_files()
         start = time.monotonic()
+        # temporary files of the compilers (g++'s objects, go's work folder) in the stage, never in the
+        # worker's /tmp: a compile killed at its limit leaves nothing behind for the next program
+        tmp = os.path.join(STAGE_ROOT, os.path.relpath(cwd, STAGE_ROOT).split(os.sep)[0], STAGE_TMP)
+        env = dict(env or {}, **({"TMPDIR": tmp} if os.path.isdir(tmp) else {}))
         try:
             proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                     start_new_session=True, preexec_fn=_build_preexec(COMPILE_FILE_LIMIT),

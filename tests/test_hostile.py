@@ -90,3 +90,27 @@ def test_programs_that_fill_the_go_build_cache_do_not_starve_later_compiles(prob
     for k in range(1, 4):
         r = results[("Go/%d" % k, 0)]
         assert r["status"] == "passed", r
+
+
+def test_a_compile_killed_at_its_limit_leaves_nothing_in_the_workers_tmp(docker_client):
+    """g++ keeps its object in TMPDIR even with -pipe, and a compile killed at its limit never deletes
+    it: the compilers' TMPDIR is in the program's stage folder, which goes when the request ends."""
+    import subprocess
+
+    from humaneval_x.execute import make_request
+    from humaneval_x.languages import get_language
+    from humaneval_x.sandbox.docker_sandbox import DockerSandbox
+    from humaneval_x.sandbox.images import image_tag
+    slow = ("template<int N, int M> struct F { enum { v = F<N-1, 2*M>::v + F<N-1, 2*M+1>::v }; };\n"
+            "template<int M> struct F<0, M> { enum { v = 1 }; };\nint main() { return F<17, 0>::v; }\n")
+    box = DockerSandbox("cpp", image_tag("cpp"), client=docker_client)
+    box.start()
+    try:
+        r = box.execute(make_request(get_language("cpp"), "x", slow, Timeouts(compile_timeout=2, run_cpu=2,
+                                                                               run_timeout=5)), 60)
+        assert r["status"] == "timeout" and r["stage"] == "compile", r
+        left = subprocess.run(["docker", "exec", box.container.id, "find", "/tmp", "-user", "10001"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        assert left == [], left
+    finally:
+        box.stop()
