@@ -107,3 +107,36 @@ def test_a_failed_checkpoint_finds_the_program_that_spoiled_its_sandbox():
     assert pool.condemned >= 2
     # every program of the condemned stretch ran again, each with a checkpoint of its own
     assert sum(1 for _, rid in Box.runs if rid == "a") == 2
+
+
+class CountingBox(Sandbox):
+    """Answers every program 'passed' (batches member by member) and counts its checkpoints."""
+    language = "go"
+    identity = "scripted"
+    checks = 0
+
+    def start(self):
+        pass
+
+    def execute(self, request, timeout):
+        if "batch" in request:
+            return {"id": request["id"], "results": [self.execute(m, timeout) for m in request["batch"]]}
+        return {"id": request["id"], "status": "passed", "stage": "run", "detail": ""}
+
+    def check(self, timeout):
+        CountingBox.checks += 1
+
+    def stop(self):
+        pass
+
+
+def test_a_checkpoint_comes_every_so_many_programs_counting_a_batchs_members():
+    """Eight batches of 4 programs with check_every=8: a checkpoint after every second batch (a worker's
+    untrusted stretch is 8 programs, not 8 batches of them), so 4 checkpoints in all."""
+    CountingBox.checks = 0
+    batches = [{"id": "batch:%d" % b, "batch": [{"id": "%d-%d" % (b, k)} for k in range(4)], "batch_kind": "go",
+                "compile_timeout": 1, "run_timeout": 4} for b in range(8)]
+    with SandboxPool(CountingBox, 1, check_every=8) as pool:
+        pairs = list(unbatched(pool.map(batches)))
+    assert len(pairs) == 32 and {r["status"] for _, r in pairs} == {"passed"}
+    assert CountingBox.checks == 4

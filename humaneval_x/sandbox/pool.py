@@ -1,8 +1,8 @@
 """A pool of sandboxes of one language, fed requests by one thread per sandbox.
 
 Trust is earned per stretch of work: a worker's results are held until a checkpoint
-(``Sandbox.check``: a verified health report) passes, every ``check_every`` programs and at
-the end. A worker that dies or is condemned (a reply that does not verify, a failed check)
+(``Sandbox.check``: a verified health report) passes, every ``check_every`` programs (a batch's
+members each count) and at the end. A worker that dies or is condemned (a reply that does not verify, a failed check)
 is replaced, and every program whose verdict it gave since its last checkpoint runs again
 in the fresh one. The program that was in flight runs again first, alone in a fresh
 sandbox; if it kills or corrupts that one too, that is the program's own failure
@@ -32,6 +32,12 @@ def _harness_error(request: dict, detail: str) -> dict:
 def _culprit(request: dict, why: str) -> dict:
     return {"id": request.get("id"), "status": "runtime_error", "stage": "run",
             "detail": f"the program killed or corrupted its sandbox twice, the second time alone in a fresh one ({why})"}
+
+
+def _programs(request: dict) -> int:
+    """Programs a request runs: a batch's members count one by one (a checkpoint is every
+    ``check_every`` programs, not batches: a worker's untrusted stretch stays as short)."""
+    return len(request["batch"]) if "batch" in request else 1
 
 
 def request_timeout(request: dict) -> float:
@@ -160,7 +166,7 @@ class SandboxPool:
                     self._replace(i, exc)
                     continue
                 pending.append((request, result, strikes))
-                if isolate or len(pending) >= self.check_every:
+                if isolate or sum(_programs(r) for r, _, _ in pending) >= self.check_every:
                     checkpoint()
         except _Unreplaceable as exc:
             for request, _, _ in pending:
