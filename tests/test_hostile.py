@@ -102,7 +102,7 @@ def test_a_compile_killed_at_its_limit_leaves_nothing_in_the_workers_tmp(docker_
     from humaneval_x.sandbox.docker_sandbox import DockerSandbox
     from humaneval_x.sandbox.images import image_tag
     slow = ("template<int N, int M> struct F { enum { v = F<N-1, 2*M>::v + F<N-1, 2*M+1>::v }; };\n"
-            "template<int M> struct F<0, M> { enum { v = 1 }; };\nint main() { return F<17, 0>::v; }\n")
+            "template<int M> struct F<0, M> { enum { v = 1 }; };\nint main() { return F<19, 0>::v; }\n")
     box = DockerSandbox("cpp", image_tag("cpp"), client=docker_client)
     box.start()
     try:
