@@ -468,10 +468,11 @@ SCRATCH_FREE_MIN = 0.5  # of the worker's /tmp, free before every compile
 
 
 def _ensure_scratch_space(scratch="/tmp"):
-    """Every compile starts with at least half the worker's /tmp free. What persists there between
-    programs is the compilers' own state: Go's build cache (each compile adds its packages, and a program
-    can make those huge) and the work folders of killed compiles. When space runs short they go, and
-    the cache is the image's warm one again, so no program's compile can starve a later one's."""
+    """Every compile starts with at least half the worker's /tmp free, and with nothing there that an
+    earlier compile left (the build uid's files: compilers write temporary files in their stage, but a
+    compiler killed at its limit cannot clean up). The one state kept on purpose between programs is Go's
+    build cache (each compile adds its packages, and a program can make those huge): when space runs
+    short it is the image's warm one again, so no program's compile can starve a later one's."""
     cache = os.environ.get("GOCACHE")
     for name in os.listdir(scratch):  # what a compiler left outside its stage (none should: TMPDIR is there)
         path = os.path.join(scratch, name)
