@@ -21,7 +21,8 @@ from .paths import user_cache_dir
 # which a neighbouring program could spoil, are never reused.
 ISOLATION = "ns-uid-v4"  # v2: seccomp per program, /proc masks, done-call checks; v3: RLIMIT_CPU soft == hard;
 # v4: no Go batch member with package init code (checked in the linked binary), half the worker's /tmp free
-# before every compile (Go's build cache reset: programs could fill it and starve later compiles)
+# before every compile (Go's build cache reset: programs could fill it and starve later compiles), Go batch
+# packages under a path drawn per batch (a member could import a neighbour's package)
 COMMIT_EVERY = 256      # verdicts per SQLite commit
 COMMIT_SECONDS = 1.0    # or at most this long between commits
 

@@ -772,10 +772,12 @@ class Runner:
         return {"id": req.get("id"), "results": [results.get(i) or self.execute(r) for i, r in enumerate(members)]}
 
     def go_batch(self, req):
-        """Go: each program becomes package hxpK of one GOPATH tree; `go vet` (the checks `go test`
+        """Go: each program becomes package NS/hxpK of one GOPATH tree; `go vet` (the checks `go test`
         runs) over all of them, one test binary linking every clean package, one fresh program
-        sandbox per program selected by HX_PROG, with a copy of the binary only (no sources)."""
+        sandbox per program selected by HX_PROG, with a copy of the binary only (no sources).
+        NS is drawn at random per batch: no member can name (import) a neighbour's package."""
         members = req["batch"]
+        ns = "hxb" + secrets.token_hex(8)
         files = {}
         tests = {}
         for k, r in enumerate(members):
@@ -783,19 +785,19 @@ class Runner:
             test = (r.get("batch_info") or {}).get("test")
             if not text.startswith("package main\n") or not test:
                 continue
-            files["src/hxb/hxp%d/p.go" % k] = "package hxp%d\n" % k + text[len("package main\n"):]
+            files["src/%s/hxp%d/p.go" % (ns, k)] = "package hxp%d\n" % k + text[len("package main\n"):]
             tests[k] = test
         if not tests:
             return {}
         _ensure_scratch_space()
         root = self.stage(files)
         try:
-            return self._go_batch(req, members, root, tests)
+            return self._go_batch(req, members, root, tests, ns)
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
-    def _go_batch(self, req, members, root, tests):
-        src = os.path.join(root, "src", "hxb")
+    def _go_batch(self, req, members, root, tests, ns):
+        src = os.path.join(root, "src", ns)
         env = {"GOPATH": root + ":" + os.environ.get("GOPATH", "")}
         results = {}
         timeout = float(req.get("compile_timeout", 60))
@@ -803,15 +805,15 @@ class Runner:
 
         def fail(k, log):
             # a member the batch's messages name leaves the batch and compiles alone: those messages
-            # quote program text (a raw string can hold go's own "# hxb/hxpK" headers), so they are
+            # quote program text (a raw string can hold go's own "# NS/hxpK" headers), so they are
             # never a neighbour's verdict; only its own compile alone gives its compile_error
             del log
 
-        vet = self.build_stage(["go", "vet"] + GO_VET_FLAGS + ["hxb/hxp%d" % k for k in tests], src, timeout, 4096,
+        vet = self.build_stage(["go", "vet"] + GO_VET_FLAGS + ["%s/hxp%d" % (ns, k) for k in tests], src, timeout, 4096,
                                env=env)
         if vet.get("error") or vet["timed_out"]:
             return {}
-        sections = _go_sections(vet["_stderr_bytes"].decode("utf-8", "replace"))
+        sections = _go_sections(vet["_stderr_bytes"].decode("utf-8", "replace"), ns)
         if vet["returncode"] != 0 and not sections:
             return {}
         for k, log in sections.items():
@@ -825,7 +827,7 @@ class Runner:
             if not tests:
                 return results
             with open(os.path.join(driver, "d_test.go"), "w") as f:
-                f.write(_go_driver(tests))
+                f.write(_go_driver(tests, ns))
             # -w: no DWARF (a faster link); the symbol table stays for the init check below
             build = self.build_stage(["go", "test", "-c", "-vet=off", "-ldflags=-w", "-o", "../../../batch.test",
                                       "."], driver, max(1.0, timeout - (time.monotonic() - start)), 4096, env=env)
@@ -834,7 +836,7 @@ class Runner:
             if build["returncode"] == 0:
                 # In a shared binary every member's package initialises in every member's run: a member
                 # with init code (whatever the host's text check made of it) leaves the batch.
-                with_init = self._go_members_with_init(root, driver, timeout - (time.monotonic() - start), env)
+                with_init = self._go_members_with_init(root, driver, timeout - (time.monotonic() - start), env, ns)
                 if with_init is None:
                     return results
                 if not with_init & set(tests):
@@ -842,7 +844,7 @@ class Runner:
                 for k in with_init & set(tests):
                     del tests[k]
                 continue
-            sections = {k: v for k, v in _go_sections(build["_stderr_bytes"].decode("utf-8", "replace")).items()
+            sections = {k: v for k, v in _go_sections(build["_stderr_bytes"].decode("utf-8", "replace"), ns).items()
                         if k in tests}
             if not sections:
                 return results
@@ -861,13 +863,14 @@ class Runner:
                                             env={"HX_PROG": str(k)})
         return results
 
-    def _go_members_with_init(self, root, driver, timeout, env):
-        """{K: member hxb/hxpK has package initialisation code} from the linked binary's symbols, or None."""
+    def _go_members_with_init(self, root, driver, timeout, env, ns):
+        """{K: member NS/hxpK has package initialisation code} from the linked binary's symbols, or None."""
         nm = self.build_stage(["go", "tool", "nm", os.path.join(root, "batch.test")], driver, max(1.0, timeout),
                               1 << 16, env=env)
         if nm.get("error") or nm["timed_out"] or nm["returncode"] != 0:
             return None
-        return {int(k) for k in GO_INIT_SYMBOL.findall(nm["_stdout_bytes"].decode("ascii", "replace"))}
+        init = re.compile(r"^\s*[0-9a-f]+ T %s/hxp([0-9]+)\.init(?:\.[0-9]+)?$" % re.escape(ns), re.M)
+        return {int(k) for k in init.findall(nm["_stdout_bytes"].decode("ascii", "replace"))}
 
     @staticmethod
     def verdict(req, run, out_bytes, sentinel):
@@ -924,16 +927,13 @@ GO_VET_FLAGS = ["-atomic", "-bool", "-buildtags", "-errorsas", "-ifaceassert", "
                 "-stringintconv"]  # exactly the checks `go test` runs before testing
 
 
-GO_INIT_SYMBOL = re.compile(r"^\s*[0-9a-f]+ T hxb/hxp([0-9]+)\.init(?:\.[0-9]+)?$", re.M)
-GO_SECTION = re.compile(r"hxb/hxp([0-9]{1,6})")  # ASCII digits only ("²".isdigit() is true)
-
-
-def _go_sections(text):
-    """{package index K: its messages} from go's `# hxb/hxpK` headed output."""
+def _go_sections(text, ns):
+    """{package index K: its messages} from go's `# NS/hxpK` headed output."""
+    section = re.compile(re.escape(ns) + r"/hxp([0-9]{1,6})")  # ASCII digits only ("²".isdigit() is true)
     sections, current = {}, None
     for line in text.splitlines(keepends=True):
         if line.startswith("# "):
-            m = GO_SECTION.fullmatch(line[2:].strip())
+            m = section.fullmatch(line[2:].strip())
             current = int(m.group(1)) if m else None
             continue
         if current is not None:
@@ -941,9 +941,9 @@ def _go_sections(text):
     return sections
 
 
-def _go_driver(tests):
+def _go_driver(tests, ns):
     """The test main of a Go batch: HX_PROG=K runs program K's own TestMain and only its test."""
-    imports = "".join('    "hxb/hxp%d"\n' % k for k in tests)
+    imports = "".join('    "%s/hxp%d"\n' % (ns, k) for k in tests)
     cases = "".join('    case "%d":\n        hxp%d.TestMain(m)\n' % (k, k) for k in tests)
     wrappers = "".join("func TestHx%d(t *testing.T) { hxp%d.%s(t) }\n" % (k, k, name) for k, name in tests.items())
     return ("package main\n\nimport (\n    \"os\"\n    \"testing\"\n" + imports + ")\n\n"

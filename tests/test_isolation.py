@@ -303,6 +303,9 @@ GO["batch-forged-vet-unicode"] = "    _ = fmt.Sprintf(\"%d\", `\n# hxb/hxp\u00b2
 # batch binary it would run in every member's process, and end canonical neighbours before their tests
 GO["hidden-init-var"] = "    return true\n}\n\nvar/**/hxKill = func() int { os.Exit(1); return 0 }()\n"
 GO["hidden-init-func"] = "    return true\n}\n\nfunc/**/init() { os.Exit(0) }\n"
+# a batch member importing a neighbour's package (canonical-first is member 0 of the batch) to call its
+# correct function: batch packages live under a path drawn at random per batch, which no program can name
+GO["import-neighbour"] = "    return hxp0.HasCloseElements(numbers, threshold)\n}\n\nimport \"hxb/hxp0\"\n"
 GO_WRONG = "    return true\n}\n"
 
 ATTACKS = {"Python": PY, "CPP": CPP, "Java": JAVA, "JavaScript": JS, "Go": GO}
