@@ -123,3 +123,38 @@ def test_go_batch_member_with_init_code_leaves_the_batch(problems, docker_client
     assert {k: s for k, (s, _) in got.items()} == {name: status for name, _, status in programs}, got
     assert got["init-exit-1"][1] is None and got["init-exit-0"][1] is None, got  # compiled alone
     assert got["canonical"][1] and got["wrong"][1] and got["canonical-again"][1], got  # the rest still shared one build
+
+
+# What a fresh interpreter gives a program and the fast start must give it too (found by an attacker
+# session: each was a different verdict on the fast path); appended after a canonical solution.
+FIDELITY = {
+    "Python": {
+        "pickle-main-class": "import pickle\nclass _HxP:\n    pass\npickle.loads(pickle.dumps(_HxP()))\n",
+        "main-module": "import sys, __main__\nassert sys.modules[__name__] is __main__ and __main__.has_close_elements\n",
+        "sigpipe": "import os as _o\n_r, _w = _o.pipe()\n_o.close(_r)\ntry:\n    _o.write(_w, b'x')\nexcept BrokenPipeError:\n    pass\n",
+        "sigint": "import os as _o, signal as _s, time\ntry:\n    _o.kill(_o.getpid(), _s.SIGINT)\n    time.sleep(0.5)\n"
+                  "except KeyboardInterrupt:\n    pass\n",
+        "thread-exit-after": "import threading, time, os as _o\ndef _t():\n    time.sleep(0.3)\n    _o._exit(3)\n"
+                             "threading.Thread(target=_t).start()\n",  # runtime_error both ways
+        "surrogate-print": "print('\\udcff')\n",
+        "recursion-990": "def _r(n):\n    return 0 if n == 0 else 1 + _r(n - 1)\n_r(990)\n",
+        "argv": "import sys\nassert sys.argv == ['main.py'] and __spec__ is None and __file__ == '/tmp/work/main.py'\n",
+    },
+    "JavaScript": {
+        "execArgv-child": "const __o = require('child_process').execFileSync(process.execPath, [...process.execArgv, '-e', "
+                          "'console.log(41+1)']).toString(); if (__o.trim() !== '42') throw new Error('child ' + __o);\n",
+    },
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(FIDELITY))
+def test_the_fast_start_gives_a_program_what_a_fresh_interpreter_does(problems, docker_client, prefix):
+    p = problems[f"{prefix}/0"]
+    jobs = [make_job(Sample(p.task_id, i, p.canonical_solution + "\n" + code), p, clean=False)
+            for i, code in enumerate(FIDELITY[prefix].values())]
+    naive, _ = run(jobs, naive=True)
+    fast, _ = run(jobs)
+    got = {name: (naive[(p.task_id, i)]["status"], fast[(p.task_id, i)]["status"])
+           for i, name in enumerate(FIDELITY[prefix])}
+    assert all(a == b for a, b in got.values()), got
+    assert {name for name, (a, _) in got.items() if a != "passed"} <= {"thread-exit-after"}, got

@@ -12,6 +12,9 @@ require('v8').startupSnapshot.setDeserializeMainFunction(() => {
   process.emitWarning = () => {};
   const Module = require('module');
   process.emitWarning = warn;
+  // the snapshot's own flag is not the program's: a child started with process.execArgv is a plain node
+  const at = process.execArgv.findIndex((a) => a === '--snapshot-blob' || a.startsWith('--snapshot-blob='));
+  if (at >= 0) process.execArgv.splice(at, process.execArgv[at].includes('=') ? 1 : 2);
   const file = require('path').resolve(process.argv[1]);
   process.argv[1] = file;
   Module.runMain(file);
