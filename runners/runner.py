@@ -507,15 +507,13 @@ def _ensure_scratch_space(scratch="/tmp"):
             else:
                 os.unlink(path)
     st = os.statvfs(scratch)
-    if st.f_bavail >= SCRATCH_FREE_MIN * st.f_blocks and (not st.f_files or st.f_favail >= SCRATCH_FREE_MIN * st.f_files):
-        return False
-    if cache and os.path.isdir(WARM_GO_CACHE) and os.path.realpath(cache).startswith(scratch + "/"):
+    short = st.f_bavail < SCRATCH_FREE_MIN * st.f_blocks or (st.f_files and st.f_favail < SCRATCH_FREE_MIN * st.f_files)
+    if short and cache and os.path.isdir(WARM_GO_CACHE) and os.path.realpath(cache).startswith(scratch + "/"):
         shutil.rmtree(cache, ignore_errors=True)
         shutil.copytree(WARM_GO_CACHE, cache, symlinks=True)
         for dirpath, dirnames, filenames in os.walk(cache):
             for n in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
                 os.lchown(n, BUILD_UID, BUILD_UID)
-    return True
 
 
 def _program_processes():
@@ -730,7 +728,8 @@ class Runner:
         return {"returncode": None, "error": "the compile server keeps dying"}
 
     def execute(self, req):
-        _ensure_scratch_space()
+        if req.get("compile") or req.get("compile_server"):  # only compilers keep state between programs
+            _ensure_scratch_space()
         stage = self.stage(req["files"])
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
         cap = int(req.get("output_cap", 4096))
@@ -860,9 +859,10 @@ class Runner:
                 with_init = self._go_members_with_init(root, driver, timeout - (time.monotonic() - start), env, ns)
                 if with_init is None:
                     return results
-                if not with_init & set(tests):
+                with_init &= set(tests)
+                if not with_init:
                     break
-                for k in with_init & set(tests):
+                for k in with_init:
                     del tests[k]
                 continue
             sections = {k: v for k, v in _go_sections(build["_stderr_bytes"].decode("utf-8", "replace"), ns).items()
