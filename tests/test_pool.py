@@ -140,3 +140,29 @@ def test_a_checkpoint_comes_every_so_many_programs_counting_a_batchs_members():
         pairs = list(unbatched(pool.map(batches)))
     assert len(pairs) == 32 and {r["status"] for _, r in pairs} == {"passed"}
     assert CountingBox.checks == 4
+
+
+class SpoilingBatchBox(Box):
+    """Box (above) that runs batches member by member: a batch holding a 'spoil' member fails its checkpoint."""
+    language = "go"
+
+    def execute(self, request, timeout):
+        if "batch" in request:
+            Box.runs.append((self.n, request["id"]))
+            return {"id": request["id"], "results": [Box.execute(self, m, timeout) for m in request["batch"]]}
+        return Box.execute(self, request, timeout)
+
+
+def test_a_batch_that_fails_its_checkpoint_twice_alone_never_makes_its_neighbours_harness_errors():
+    """Issue 29, item 8: a Go batch, the only request pending, spoils its sandbox and then the fresh one. Its
+    members run again alone, each with a checkpoint of its own: the spoiler is its own runtime_error, its
+    neighbours get their own verdicts (they were all harness_error)."""
+    Box.runs = []
+    count = iter(range(100))
+    batch = {"id": "batch:a", "batch": [{"id": "a"}, {"id": "spoil"}, {"id": "b"}], "batch_kind": "go",
+             "compile_timeout": 1, "run_timeout": 3}
+    with SandboxPool(lambda: SpoilingBatchBox(next(count)), 1) as pool:
+        out = {m["id"]: r for m, r in unbatched(pool.map([batch]))}
+    assert {k: r["status"] for k, r in out.items()} == {"a": "passed", "spoil": "runtime_error", "b": "passed"}
+    assert "alone in a fresh one" in out["spoil"]["detail"]
+    assert [rid for _, rid in Box.runs].count("batch:a") == 2  # the batch twice, then its members alone

@@ -119,7 +119,12 @@ class SandboxPool:
             except SandboxDied as exc:
                 rerun = []
                 for request, _, strikes in pending:
-                    if len(pending) == 1 and strikes:
+                    if len(pending) == 1 and strikes and "batch" in request:
+                        # a batch spoiled its sandbox twice: which member did it is unknown, and its
+                        # neighbours' verdicts are theirs: each member again, alone, checkpointed
+                        done.put((request, {"id": request.get("id"), "results": None, "split": True}))
+                        rerun += [(m, 0, True) for m in request["batch"]]
+                    elif len(pending) == 1 and strikes:
                         done.put((request, _culprit(request, str(exc))))
                     else:  # each again with a checkpoint of its own: the one that spoils it is found
                         rerun.append((request, strikes + (len(pending) == 1), True))
