@@ -19,8 +19,6 @@ import pytest
 from humaneval_x.languages import LANGUAGES
 from humaneval_x.sandbox.images import _artifacts, context_files, image_tag
 
-pytestmark = [pytest.mark.slow, pytest.mark.docker]
-
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = "humaneval_x/_assets/"
 # what a checkout may hold that a build never needs
@@ -82,6 +80,8 @@ def test_wheel_ships_the_assets_byte_for_byte(wheel):
     assert not [n for n in shipped if n.endswith((".jsonl.gz", ".tgz"))]
 
 
+@pytest.mark.slow    # a venv with numpy, docker, ... from the package index, then real sandboxes
+@pytest.mark.docker
 def test_installed_wheel_runs_outside_the_repository(venv, tmp_path, data_dir, problems, docker_client):
     env = clean_env(venv, HUMANEVAL_X_DATA=data_dir)
     cli = str(venv / "bin" / "humaneval-x")
