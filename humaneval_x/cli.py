@@ -356,7 +356,10 @@ class CLI:
         from .gate import candidate_run_args
         args = candidate_run_args(base, **overrides)  # the baseline's problems, sampling and prompts
         output_dir = output_dir or str(Path("runs") / "gate-candidate")
-        print("gate --run: evaluate-generation " + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in args.items()))
+        policy = args.get("time_limit")  # the baseline's whole time-limit policy (no flag spells every kind)
+        print("gate --run: evaluate-generation " + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in args.items()
+                                                            if k != "time_limit")
+              + (f"; time limits as the baseline's: {policy.text()}" if policy else ""))
         try:
             self.evaluate_generation(model=model, output_dir=output_dir, data_dir=data_dir, progress=progress,
                                      **args)

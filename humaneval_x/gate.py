@@ -81,7 +81,9 @@ def _bootstrap(base: np.ndarray, cand: np.ndarray, k: int, confidence: float, ro
 
 def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     bv, cv = baseline.summary.get("dataset_variant"), candidate.summary.get("dataset_variant")
-    if bv and cv and bv != cv:
+    if not bv or not cv:  # load_run refuses such summaries; a Run made in code is checked too
+        raise GateInputError(f"the {'baseline' if not bv else 'candidate'} records no dataset variant")
+    if bv != cv:
         raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
     from .limits import compare_time_limits  # different time-limit policies: refused, not gated silently
     refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"))
@@ -232,9 +234,10 @@ def candidate_run_args(baseline: Run, preset: Optional[str] = None, limit: Optio
     batch = (baseline.summary.get("generation") or {}).get("batch_size")
     if batch and "batch_size" not in args:  # the same waves as the baseline: same machine, same bits
         args["batch_size"] = batch
-    policy = (baseline.summary.get("time_limits") or {}).get("policy") or {}
-    if policy.get("kind") == "flat" and "time_limit" not in args:  # the baseline's limits, or the gate refuses
-        args["time_limit"] = policy["cpu_s"]
+    policy = (baseline.summary.get("time_limits") or {}).get("policy")
+    if policy:  # the baseline's time-limit policy, whatever its kind (floor, factor, wall limits), or the gate refuses
+        from .limits import LimitPolicy
+        args["time_limit"] = LimitPolicy.from_description(policy)
     for k in ("tag", "strip"):
         if k in settings:
             args[k] = settings[k]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -81,7 +82,12 @@ class LimitPolicy:
     def from_options(cls, time_limit: Optional[float] = None, run_cpu: Optional[float] = None,
                      run_timeout: Optional[float] = None, compile_timeout: Optional[float] = None) -> "LimitPolicy":
         """The command line's flags: --time-limit S (a flat CPU limit; --run-cpu S is the same, older
-        name), --run-timeout (every run's wall limit), --compile-timeout; none of them: the reference policy."""
+        name), --run-timeout (every run's wall limit), --compile-timeout; none of them: the reference policy.
+        ``time_limit`` may also be a whole policy (``gate --run`` passes the baseline's, ``from_description``)."""
+        if isinstance(time_limit, LimitPolicy):
+            if (run_cpu, run_timeout, compile_timeout) != (None, None, None):
+                raise HarnessError("a whole time-limit policy takes no --run-cpu, --run-timeout or --compile-timeout")
+            return time_limit
         if time_limit is not None and run_cpu is not None and float(time_limit) != float(run_cpu):
             raise HarnessError(f"--time-limit {time_limit} and --run-cpu {run_cpu} disagree: they are the same "
                                "limit (CPU seconds of a run); give one")
@@ -89,6 +95,30 @@ class LimitPolicy:
         if flat is not None:
             return cls(kind="flat", flat=float(flat), run_timeout=run_timeout, compile_timeout=compile_timeout)
         return cls(run_timeout=run_timeout, compile_timeout=compile_timeout)
+
+    @classmethod
+    def from_description(cls, d: dict) -> "LimitPolicy":
+        """The policy a summary recorded (``describe``'s inverse), whatever its kind: ``gate --run`` repeats a
+        baseline's. HarnessError (one line) when this version cannot make a policy that describes itself the same."""
+        def seconds(key):
+            v = d.get(key)
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+        kind = d.get("kind")
+        runs = re.search(r">= (\d+) runs", str(d.get("reference", "")))
+        try:
+            policy = cls(kind=kind, factor=seconds("factor") or FACTOR, floor=seconds("floor_s") or FLOOR,
+                         ceiling=seconds("ceiling_s") or CEILING, flat=seconds("cpu_s") if kind == "flat" else None,
+                         run_timeout=seconds("run_timeout_s"), compile_timeout=seconds("compile_timeout_s"),
+                         repetitions=int(runs.group(1)) if runs else REPETITIONS)
+        except HarnessError as exc:
+            raise HarnessError(f"the recorded time-limit policy {_policy_text(d)} cannot be repeated: {exc}") from None
+        if policy.describe() != d:
+            raise HarnessError(f"the recorded time-limit policy {_policy_text(d)} cannot be repeated by this version "
+                               f"(it would run {_policy_text(policy.describe())})")
+        return policy
+
+    def text(self) -> str:
+        return _policy_text(self.describe())
 
     def cpu_limit(self, reference_cpu: Optional[float]) -> float:
         """A problem's CPU limit (whole seconds) from its reference CPU time (None: not measurable: ceiling)."""
@@ -162,7 +192,8 @@ def compare_time_limits(base: Optional[dict], cand: Optional[dict]):
     if bp != cp:
         return (f"the runs used different time-limit policies: baseline {_policy_text(bp)}, candidate "
                 f"{_policy_text(cp)}; a timeout under one may pass under the other, so they are not gated "
-                "against each other (rerun one with the other's policy, e.g. --time-limit)"), None
+                "against each other (rerun the candidate under the baseline's policy: `gate --run` does, whatever its "
+                "kind; --time-limit S gives a flat one)"), None
     bl, cl = base.get("limits_cpu_s") or {}, cand.get("limits_cpu_s") or {}
     diff = sorted(t for t in set(bl) & set(cl) if bl[t] != cl[t])
     if diff:
@@ -274,7 +305,9 @@ def resolve(policy: LimitPolicy, jobs: Iterable, problems: Dict[str, object], ex
             entries.update(measured)
         if todo or from_shipped:
             _write_atomic(path, {"format": FORMAT, "image_id": image_id, "language": lang, "entries": entries})
-        res.sources[lang] = {"image_id": image_id, "file": str(path), "measured_now": len(measured),
+        # the file relative to the user cache folder: summary.json travels (reports/), machine paths stay home
+        res.sources[lang] = {"image_id": image_id, "file": f"{path.parent.name}/{path.name}",
+                             "measured_now": len(measured),
                              "from_shipped": len(from_shipped),
                              "from_cache": len(want) - len(measured) - len(from_shipped)}
         for t, k in want.items():

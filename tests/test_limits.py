@@ -93,6 +93,8 @@ def test_shipped_reference_times_are_used_for_their_image(problems, cache_dir, t
                          _NoSandboxExecutor())
     assert res.cpu == {"Python/3": 5.0} and res.reference_cpu == {"Python/3": 0.9}
     assert res.sources["python"]["from_shipped"] == 1 and res.sources["python"]["measured_now"] == 0
+    # the cache file named relative to the cache folder: summary.json holds no path of this machine
+    assert res.sources["python"]["file"] == "reference-times/" + limits.reference_path("sha256:test-image-python").name
     # copied into the image's cache file: later runs read it from there
     cached = json.loads(limits.reference_path("sha256:test-image-python").read_text())
     assert key in cached["entries"]

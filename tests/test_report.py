@@ -88,3 +88,42 @@ def test_html_renders_in_headless_chromium(tmp_path):
     subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,1600", html_path.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ runs without a usable summary: one line, exit 2
+def humaneval_x(*args):
+    import sys
+    return subprocess.run([sys.executable, "-m", "humaneval_x.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("summary", [None, '{"dataset_variant": "errata-v1", ', "null",
+                                     json.dumps({"ks": [1, 10]}), json.dumps({"dataset_variant": ""})])
+def test_report_and_compare_refuse_a_run_without_a_usable_summary(tmp_path, summary):
+    good, bad = make_run(tmp_path / "good", seed=1), make_run(tmp_path / "bad", seed=2)
+    if summary is None:
+        (bad / "summary.json").unlink()
+    else:
+        (bad / "summary.json").write_text(summary)
+    res = humaneval_x("report", str(bad))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "summary.json" in res.stderr
+    assert not (bad / "report.md").exists() and not (bad / "report.html").exists()
+    res = humaneval_x("compare", str(good), str(bad), "--output-dir", str(tmp_path / "cmp"))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "summary.json" in res.stderr
+    assert not (tmp_path / "cmp" / "compare.md").exists()
+
+
+def test_compare_refuses_runs_over_other_problems_or_data(tmp_path):
+    a = make_run(tmp_path / "a", seed=1)
+    fewer = make_run(tmp_path / "fewer", seed=2)
+    recs = [json.loads(line) for line in (fewer / "results.jsonl").read_text().splitlines()]
+    recs = [r for r in recs if r["task_id"] != "CPP/5"]
+    (fewer / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    res = humaneval_x("compare", str(a), str(fewer), "--output-dir", str(tmp_path / "cmp"))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "cover different problems" in res.stderr and "CPP/5" in res.stderr
+    original = make_run(tmp_path / "original", seed=3)
+    summary = json.loads((original / "summary.json").read_text())
+    (original / "summary.json").write_text(json.dumps({**summary, "dataset_variant": "original"}))
+    res = humaneval_x("compare", str(a), str(original), "--output-dir", str(tmp_path / "cmp"))
+    assert res.returncode == 2 and "different dataset variants" in res.stderr
+    assert not (tmp_path / "cmp" / "compare.md").exists()
