@@ -182,8 +182,9 @@ def write_reports_safely(out_dir: Path, log=print) -> None:
 def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,
                      clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
                      timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print,
-                     cache: bool = True, resume: str = "auto", ray: Optional[str] = None) -> dict:
-    samples = load_samples(samples_path)
+                     cache: bool = True, resume: str = "auto", ray: Optional[str] = None,
+                     format: str = "auto", language: Optional[str] = None) -> dict:
+    samples = load_samples(samples_path, format, language)  # format/language: samples.load_samples
     langs = sorted({language_of_task(s.task_id).name for s in samples}
                    | {s.source_language for s in samples if s.source_language})
     problems = load_problems(langs, data_dir=data_dir, variant=variant)

@@ -96,6 +96,8 @@ def run_generation(items: List[PromptItem], backend: Backend, params: SamplingPa
                 rec["source_language"] = item.source_language
             if c.answer is not None:
                 rec["chat_answer"] = c.answer
+            if getattr(c, "reasoning", None):
+                rec["chat_reasoning"] = c.reasoning
             out.write(rec)
             bar.update(1)
         backend.generate(requests, params, store)

@@ -10,21 +10,40 @@ from typing import Iterator, Tuple
 from .errors import HarnessError
 
 
-def _open(path, mode="rt"):
-    return gzip.open(path, mode, encoding="utf-8") if str(path).endswith(".gz") else open(path, mode, encoding="utf-8")
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = "\ufeff"
 
 
-def read_jsonl(path, strict: bool = True) -> Iterator[Tuple[int, dict]]:
-    """(line number, record). ``strict=False`` skips a torn last line left by a crash."""
+def is_gzip(path) -> bool:
+    """Gzip by content (its magic bytes), whatever the file is named."""
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def read_text(path) -> str:
+    """A text file, plain or gzip (detected by content), as UTF-8 without a leading byte-order mark."""
     path = Path(path)
     if not path.exists():
         raise HarnessError(f"{path}: no such file")
     try:
-        with _open(path) as f:
-            lines = f.readlines()
+        if is_gzip(path):
+            with gzip.open(path, "rt", encoding="utf-8-sig") as f:
+                return f.read()
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise HarnessError(f"cannot read {path}: {exc}") from exc
+
+
+def read_jsonl(path, strict: bool = True) -> Iterator[Tuple[int, dict]]:
+    """(line number, record). ``strict=False`` skips a torn last line left by a crash. Gzip is
+    detected by content; a byte-order mark at the start of the file or of a line is ignored."""
+    text = read_text(path)
+    lines = text.split("\n")  # only "\n" (universal newlines applied): JSON text may hold a raw U+2028
+    if lines and not lines[-1]:
+        lines.pop()
     for i, line in enumerate(lines, 1):
+        line = line.lstrip(BOM)
         if not line.strip():
             continue
         try:

@@ -58,6 +58,7 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     answer: Optional[str] = None    # chat backends: the model's whole answer, before the code was taken out
+    reasoning: Optional[str] = None  # chat backends: the answer's separate reasoning (never code), if any
 
 
 def sample_seed(seed: int, key: tuple, sample_index: int) -> int:

@@ -36,9 +36,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable, Iterable, List, Optional, Tuple
 
 from ..errors import HarnessError
+from ..extract import answer_code as extract_answer, defines_entry_point
+from ..languages import LANGUAGES
 from .backend import Backend, Completion, GenerationRequest, SamplingParams, sample_seed, server_stops
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -47,14 +50,15 @@ MAX_RETRY_AFTER = 300.0
 
 
 # ------------------------------------------------------------------ chat answers -> continuations
-_FENCED = re.compile(r"```[^\n`]*\n(.*?)(```|\Z)", re.S)
-
-
-def answer_code(answer: str) -> Tuple[str, bool]:
-    """The code of a chat answer: its first fenced block (an unclosed one runs to the end), else all of it;
-    and whether that code came to an end (its fence was closed)."""
-    m = _FENCED.search(answer)
-    return (m.group(1), bool(m.group(2))) if m else (answer, False)
+def answer_code(answer: str, prompt: Optional[str] = None, language: Optional[str] = None) -> Tuple[str, bool]:
+    """The code of a chat answer by the rules of humaneval_x/extract.py (reasoning removed; of several
+    blocks, the last that defines the prompt's function; ``` or ~~~), else all of it; and whether that
+    code came to an end (its fence was closed)."""
+    defines = None
+    if prompt is not None and language in LANGUAGES:
+        defines = defines_entry_point(LANGUAGES[language], SimpleNamespace(prompt=prompt))
+    code, _, closed = extract_answer(answer, defines)
+    return code, closed
 
 
 def _norm(line: str) -> str:
@@ -111,7 +115,7 @@ def _continuation(prompt: str, answer: str, language: str) -> Tuple[str, bool]:
     prompt's function header is the continuation (for Python, a restated docstring is skipped too,
     as the prompt holds it). An answer without the header is taken to be the body itself.
     """
-    code, closed = answer_code(answer)
+    code, closed = answer_code(answer, prompt, language)
     lines = code.splitlines()
     sig = _signature(prompt, language)
     at = None
@@ -410,7 +414,7 @@ class OpenAIBackend(Backend):
                 fr = self.stats["finish_reasons"]
                 fr[str(server_reason)] = fr.get(str(server_reason), 0) + 1
             on_completion(Completion(job.req.key, s, text, reason, prompt_tokens,
-                                     share + (1 if j < extra else 0), answer))
+                                     share + (1 if j < extra else 0), answer, _reasoning_of(job, choice)))
         rest = job.indices[len(choices):]
         if not rest:
             return []
@@ -434,3 +438,13 @@ class OpenAIBackend(Backend):
                 return
             self._said.add(kind)
         self._log(message)
+
+
+def _reasoning_of(job: _Job, choice: dict) -> Optional[str]:
+    """A chat answer's separate reasoning (``reasoning_content``: vLLM, SGLang, DeepSeek; ``reasoning``:
+    newer vLLM, OpenRouter): kept beside the answer, never read as code."""
+    if job.req.messages is None:
+        return None
+    message = choice.get("message") or {}
+    value = message.get("reasoning_content") or message.get("reasoning")
+    return _valid_text(value) if isinstance(value, str) and value else None
