@@ -35,14 +35,18 @@ class Sandbox:
             languages: comma-separated subset (default: all five).
             force: rebuild even when the image exists.
         """
+        from .evaluate import require_docker
         from .languages import parse_languages
         from .sandbox.images import build_image
+        require_docker()
         for lang in parse_languages(languages):
             print(f"{lang}: {build_image(lang, force=force)}")
 
     def status(self):
         """Which sandbox images are present."""
+        from .evaluate import require_docker
         from .sandbox.images import image_status
+        require_docker()
         st = image_status()
         for lang, s in st.items():
             print(f"{lang:<8}{s['tag']:<40}{'present ' + s['id'][:19] if s['present'] else 'MISSING'}")
@@ -51,7 +55,9 @@ class Sandbox:
 
     def clean(self):
         """Remove worker containers left behind by an interrupted run."""
+        from .evaluate import require_docker
         from .sandbox.docker_sandbox import remove_stale_workers
+        require_docker()
         print(f"removed {remove_stale_workers()} container(s)")
 
 
@@ -59,7 +65,11 @@ class Data:
     """Download and verify the HumanEval-X files."""
 
     def download(self, target: Optional[str] = None):
-        """Download the pinned upstream files into the user cache (or TARGET) and check their sha256."""
+        """Download the pinned upstream files into the user cache (or TARGET) and check their sha256.
+
+        Args:
+            target: folder to download into (default: the user cache, ~/.cache/humaneval-x).
+        """
         from pathlib import Path
         from .dataset import download_dataset, resolve_data_dir
         if target:
@@ -69,7 +79,11 @@ class Data:
             print(resolve_data_dir())
 
     def verify(self, data_dir: Optional[str] = None):
-        """Compare the data files against the pinned sha256 (ok / modified / missing)."""
+        """Compare the data files against the pinned sha256 (ok / modified / missing).
+
+        Args:
+            data_dir: folder with the data files (default: $HUMANEVAL_X_DATA, else the user cache).
+        """
         from .dataset import resolve_data_dir, verify_data_dir
         path = resolve_data_dir(data_dir, download=False)
         res = verify_data_dir(path)
@@ -391,8 +405,11 @@ class CLI:
             ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
                 (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
         """
+        from .evaluate import require_docker
         from .selfcheck import format_report, format_translation_report, run_self_check, run_translation_self_check
         _join_ray(ray)
+        if not ray:  # on Ray, the nodes' engines are checked when executors start
+            require_docker()
         if translation:
             report = run_translation_self_check(pairs, data_dir, dataset_variant, workers, limit=limit,
                                                 show_progress=progress, ray=ray)
@@ -414,7 +431,7 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
     from pathlib import Path
 
     from .dataset import load_problems
-    from .evaluate import evaluate_model, resolve_params
+    from .evaluate import evaluate_model, require_docker, resolve_params
     from .generate import resolve_chat
     from .generation.backend import check_backend, get_backend
     from .generation.loading import default_model_path
@@ -425,6 +442,8 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
     if not model and backend in ("openai", "vllm"):
         raise HarnessError(f"--backend {backend} needs --model: the served model's name (openai) or a model "
                            "folder / hub name (vllm)")
+    if not ray:  # the sandboxes' engine before the model loads (a minute), not after; Ray nodes check their own
+        require_docker()
     model = model or default_model_path()
     problems = load_problems(languages_needed, data_dir=data_dir, variant=dataset_variant)
     items = items_fn(problems)
@@ -462,13 +481,27 @@ def _join_ray(ray) -> None:
 
 
 def main(argv=None):
+    import os
     import shlex
 
     import fire
 
-    from .cli_args import validate
+    from .cli_args import normalize_argv, validate
+    from .cli_help import help_for
     args = sys.argv[1:] if argv is None else (shlex.split(argv) if isinstance(argv, str) else list(argv))
     try:
+        if args[:1] in (["--version"], ["-V"]):
+            from . import __version__
+            print(f"humaneval-x {__version__}")
+            return
+        text = help_for(CLI(), args)  # commands and flags as the README names them, each described
+        if text is not None:
+            try:
+                print(text)
+            except BrokenPipeError:  # `--help | head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+        args = normalize_argv(CLI(), args)  # booleans: true/false, yes/no, 1/0 in any case
         validate(CLI(), args)  # every flag checked before any work (fire reports leftovers only after)
         fire.Fire(CLI(), command=args, name="humaneval-x")
     except HarnessError as exc:

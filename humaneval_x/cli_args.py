@@ -125,9 +125,51 @@ def _existing_path(name, v):
         raise UsageError(f"{_flag(name)} {v}: no such file or folder")
 
 
+# a boolean flag's words, in any case (`--progress false`, `--clean=No`, `--cache 0`)
+BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
 def _chat(name, v):
-    if v not in (True, False, "auto", "true", "false", "True", "False"):
-        raise UsageError(f"{_flag(name)} must be auto, true or false (got {v!r})")
+    if str(v).strip().lower() not in ("auto", *BOOL_WORDS):
+        raise UsageError(f"{_flag(name)} must be auto, true or false (or yes/no, 1/0) (got {v!r})")
+
+
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+
+
+def _device(name, v):
+    """cpu, cuda, cuda:N, mps or xpu, and present on this machine (checked before a model loads)."""
+    try:
+        import torch
+    except ImportError:  # the backend says what is missing when it loads
+        return
+    try:
+        dev = torch.device(str(v))
+    except (RuntimeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in DEVICE_TYPES:
+        raise UsageError(f"{_flag(name)} must be cpu, cuda, cuda:N, mps or xpu (got {v!r})")
+    if dev.type == "cpu":
+        return
+    backend = torch.backends.mps if dev.type == "mps" else getattr(torch, dev.type, None)
+    if backend is None or not backend.is_available():
+        raise UsageError(f"{_flag(name)} {v}: this machine has no {dev.type} device")
+    count = getattr(backend, "device_count", None)
+    if dev.index is not None and count is not None and dev.index >= count():
+        raise UsageError(f"{_flag(name)} {v}: this machine has {count()} {dev.type} device(s), numbered from 0")
+
+
+def _dtype(name, v):
+    """A torch dtype name (bfloat16, float16, float32, ...) or auto (the backend's default)."""
+    if v == "auto":
+        return
+    try:
+        import torch
+    except ImportError:
+        return
+    if not isinstance(v, str) or not isinstance(getattr(torch, v, None), torch.dtype):
+        raise UsageError(f"{_flag(name)} must be a torch dtype such as bfloat16, float16 or float32, or auto "
+                         f"(got {v!r})")
 
 
 def _resume(name, v):
@@ -153,7 +195,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "ks": _ks, "languages": _languages, "pairs": _pairs, "preset": _preset, "chat": _chat,
     "dataset_variant": _variant, "samples": _existing_path, "data_dir": _existing_path,
     "baseline": _existing_path, "candidate": _existing_path, "run_dir": _existing_path,
-    "resume": _resume,
+    "resume": _resume, "device": _device, "dtype": _dtype,
 }
 # --model is a path for the local backends only; a served model has a name
 MODEL_PATH_BACKENDS = ("transformers", "hf", "transformers-plain", "plain")
@@ -182,7 +224,7 @@ def _type_ok(value, hint) -> bool:
 def _type_name(hint) -> str:
     args = [h for h in typing.get_args(hint) if h is not type(None)] if typing.get_origin(hint) is typing.Union \
         else [hint]
-    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    names = {bool: "true or false (or yes/no, 1/0)", int: "an integer", float: "a number", str: "a string"}
     return " or ".join(names.get(h, getattr(h, "__name__", str(h))) for h in args)
 
 
@@ -203,11 +245,88 @@ def _resolve(component, args: List[str]) -> Tuple[Optional[Callable], List[str],
     return None, args, " ".join(path)
 
 
+def component_at(component, path: str):
+    """The group (or CLI) that ``path`` (``sandbox``, or empty) names."""
+    for part in path.split():
+        component = getattr(component, part.replace("-", "_"))
+    return component
+
+
+def unknown_command(component, path: str, name: str) -> UsageError:
+    group = component_at(component, path)
+    commands = sorted(n.replace("_", "-") for n in dir(group) if not n.startswith("_"))
+    where = f"{path} " if path else ""
+    return UsageError(f"unknown command {name!r}; commands: {', '.join(where + c for c in commands)}")
+
+
+# optional parameters that may also be given positionally (the command's summary names them so)
+OPTIONAL_POSITIONALS = {"Data.download": ("target",)}
+
+
+def positional_parameters(fn) -> List[str]:
+    """What a command takes without a flag: its required parameters (and the few in OPTIONAL_POSITIONALS).
+
+    Anything else given positionally is refused: Fire would silently fill the next optional parameter
+    (``evaluate-samples s.jsonl extra`` once wrote its results into a folder named ``extra``)."""
+    sig = inspect.signature(fn)
+    extra = OPTIONAL_POSITIONALS.get(fn.__qualname__, ())
+    return [n for n, p in sig.parameters.items()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and (p.default is p.empty or n in extra)]
+
+
+def _is_bool(hint) -> bool:
+    if typing.get_origin(hint) is typing.Union:
+        return [h for h in typing.get_args(hint) if h is not type(None)] == [bool]
+    return hint is bool
+
+
+def _bool_word(value: str) -> str:
+    word = BOOL_WORDS.get(value.strip().lower())
+    return value if word is None else str(word)
+
+
+def normalize_argv(component, argv: List[str]) -> List[str]:
+    """The command line with every boolean flag's value spelled as Fire reads it (True/False).
+
+    Fire takes only Python's ``True``/``False``; ``--progress false`` would reach the command as the
+    (true) string 'false'. Flags are found exactly as Fire finds them (``--x=v``, ``--x v``, ``-x v``)."""
+    from fire import core, inspectutils
+
+    argv = list(argv)
+    tail = argv[argv.index("--"):] if "--" in argv else []
+    argv = argv[:len(argv) - len(tail)]
+    fn, rest, _ = _resolve(component, argv)
+    if fn is None:
+        return argv + tail
+    head = argv[:len(argv) - len(rest)]
+    spec = inspectutils.GetFullArgSpec(fn)
+    names = spec.args + spec.kwonlyargs
+    hints = typing.get_type_hints(fn)
+    out, skip = list(rest), False
+    for i, arg in enumerate(rest):
+        if skip or not core._IsFlag(arg):
+            skip = False
+            continue
+        flag, eq, value = arg.partition("=")
+        key = flag.lstrip("-").replace("-", "_")
+        if key not in names and len(key) == 1:  # Fire's one-letter shortcut: the only parameter starting so
+            matches = [n for n in names if n[0] == key]
+            key = matches[0] if len(matches) == 1 else key
+        takes_next = not eq and i + 1 < len(rest) and not core._IsFlag(rest[i + 1])
+        skip = takes_next
+        if key in names and _is_bool(hints.get(key)):
+            if eq:
+                out[i] = f"{flag}={_bool_word(value)}"
+            elif takes_next:
+                out[i + 1] = _bool_word(rest[i + 1])
+    return head + out + tail
+
+
 def validate(component, argv: List[str]) -> Optional[Dict[str, Any]]:
     """Check ``argv`` for the command it names; returns {parameter: value} or None (help, no command)."""
     from fire import core, inspectutils, parser
 
-    argv = list(argv)
+    argv = normalize_argv(component, argv)
     if "--" in argv:  # Fire's own flags (--help, --interactive, ...) follow a lone --
         argv = argv[:argv.index("--")]
     if any(a in ("-h", "--help") for a in argv):
@@ -215,8 +334,7 @@ def validate(component, argv: List[str]) -> Optional[Dict[str, Any]]:
     fn, rest, path = _resolve(component, argv)
     if fn is None:
         if rest and not rest[0].startswith("-"):
-            commands = sorted(n.replace("_", "-") for n in dir(component) if not n.startswith("_"))
-            raise UsageError(f"unknown command {rest[0]!r}; commands: {', '.join(commands)}")
+            raise unknown_command(component, path, rest[0])
         return None
     spec = inspectutils.GetFullArgSpec(fn)
     try:
@@ -230,12 +348,15 @@ def validate(component, argv: List[str]) -> Optional[Dict[str, Any]]:
                          + (f"its flags are {known}" if known else "it takes no flags"))
     hints = typing.get_type_hints(fn)
     values = {k: parser.DefaultParseValue(v) for k, v in kwargs.items()}
-    free = [a for a in spec.args if a not in values]
+    takes = positional_parameters(fn)
+    free = [a for a in takes if a not in values]
     for i, raw in enumerate(positional):
         if i < len(free):
             values[free[i]] = parser.DefaultParseValue(raw)
         elif not spec.varargs:
-            raise UsageError(f"{path}: unexpected argument {raw!r}")
+            what = (f"it takes {' '.join(a.upper() for a in takes)}" if takes else "it takes no arguments")
+            raise UsageError(f"{path}: unexpected argument {raw!r}: {what}; give other values with their flags "
+                             f"(see `humaneval-x {path} --help`)")
     defaults = dict(zip(spec.args[len(spec.args) - len(spec.defaults or ()):], spec.defaults or ()))
     defaults.update(spec.kwonlydefaults or {})
     missing = [a for a in spec.args if a not in values and a not in defaults]

@@ -51,10 +51,12 @@ def load_model_and_tokenizer(model: Optional[str], device: Optional[str] = None,
     model = model or default_model_path()
     directory, gguf = split_model_path(model)
     device = pick_device(device)
-    if dtype is None:
+    if dtype in (None, "auto"):
         torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     else:
-        torch_dtype = getattr(torch, dtype)
+        torch_dtype = getattr(torch, str(dtype), None)
+        if not isinstance(torch_dtype, torch.dtype):
+            raise HarnessError(f"--dtype {dtype!r} is not a torch dtype (bfloat16, float16, float32, ...)")
     kwargs = {"gguf_file": gguf} if gguf else {}
     try:
         tok = AutoTokenizer.from_pretrained(directory, **kwargs)
