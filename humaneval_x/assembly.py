@@ -12,10 +12,11 @@ language's declaration (translation).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from .clike import code_positions, strip_comments_and_strings
+from .definitions import CPP_DEFS, GO_DEFS, JAVA_CLASS, JAVA_DEFS, JS_DEFS, Definitions
 from .errors import HarnessError
 
 class AssemblyError(HarnessError):
@@ -56,15 +57,34 @@ CPP_SENTINEL_READ = ("\nstatic char hx_sentinel_[96];\n"
                      "    || (_Exit(86), false)) && freopen(\"/dev/null\", \"r\", stdin) != NULL;\n")
 
 
+CPP_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# C++ spells some operators as words; no macro can have these names
+CPP_OPERATOR_NAMES = {"and", "and_eq", "bitand", "bitor", "compl", "not", "not_eq", "or", "or_eq", "xor", "xor_eq"}
+
+
+@lru_cache(maxsize=None)
+def cpp_guarded_names(test: str, prompt: str) -> tuple:
+    """The identifiers of ``test`` but the prompt's own functions (the entry point may be a macro of the
+    sample's): a macro of the sample with one of these names ends with the sample (`#define abs(x) 0`
+    or `#define issame(a, b) true` cannot stand in for what the test calls). push_macro/pop_macro
+    restore what the names were before the sample, whatever way the sample spelled its #define."""
+    own = {name for name, _, _ in CPP_DEFS.find(prompt)}
+    return tuple(sorted(set(CPP_IDENTIFIER.findall(strip_comments_and_strings(test, False))) - own - CPP_OPERATOR_NAMES))
+
+
 def assemble_cpp(problem, head: str, completion: str) -> str:
     missing = "".join(f"#include<{h}>\n" for h in CPP_INCLUDES
                       if not re.search(r"#include\s*<" + re.escape(h) + r">", head))
+    names = cpp_guarded_names(problem.test, problem.prompt)
+    push = "".join(f'#pragma push_macro("{n}")\n' for n in names)
+    pop = "".join(f'#undef {n}\n#pragma pop_macro("{n}")\n' for n in names)
     test = problem.test.rstrip()
     if not test.endswith("}"):
         raise AssemblyError(f"{problem.task_id}: the test does not end with main's closing brace")
     # the test's main() is last; print the sentinel as its final statement
     test = test[:-1] + '    fflush(stdout);\n    fputs("\\n", stdout);\n    fputs(hx_sentinel_, stdout);\n    fflush(stdout);\n}\n'
-    return missing + "#include<stdio.h>\n#include<stdlib.h>\n" + head + completion + "\n" + CPP_SENTINEL_READ + test
+    head = head if head.endswith("\n") else head + "\n"
+    return missing + "#include<stdio.h>\n#include<stdlib.h>\n" + head + push + completion + "\n" + pop + CPP_SENTINEL_READ + test
 
 
 # ---------------------------------------------------------------- Java
@@ -72,7 +92,21 @@ JAVA_MAIN = re.compile(r"public\s+static\s+void\s+main\s*\(\s*String\s*(\[\])?\s
 JAVA_ENTRY_CLASS = "HxEntry"
 
 
+# Types of java.lang and java.util that tests name. A test's type is imported by name (single-type
+# import): a sample's own top-level `class Arrays` or `class AssertionError` then collides with it
+# (a compile error, as in a Java file that imports it) instead of standing in for it in the test,
+# which an on-demand import (`java.util.*`, the implicit `java.lang.*`) would let it do.
+JAVA_TEST_TYPES = {**{n: "java.lang" for n in (
+    "AssertionError", "Boolean", "Character", "Double", "Float", "Integer", "Long", "Math", "Object",
+    "String", "StringBuilder", "System", "Exception", "RuntimeException", "IllegalArgumentException")},
+    **{n: "java.util" for n in (
+        "ArrayList", "Arrays", "Collections", "HashMap", "HashSet", "LinkedList", "List", "Map", "Optional",
+        "Objects", "Random", "Set", "TreeMap")}}
+
+
 def assemble_java(problem, head: str, completion: str) -> str:
+    used = set(re.findall(r"\b[A-Z]\w*", strip_comments_and_strings(problem.test, False)))
+    imports = "".join(f"import {JAVA_TEST_TYPES[n]}.{n};\n" for n in sorted(used) if n in JAVA_TEST_TYPES)
     test, count = JAVA_MAIN.subn("public static void hxMain(String[] args)", problem.test, count=1)
     if count != 1:
         raise AssemblyError(f"{problem.task_id}: no `public static void main(String[] args)` in the test")
@@ -84,7 +118,7 @@ def assemble_java(problem, head: str, completion: str) -> str:
              '        System.out.println("\\n" + s);\n'
              "        System.out.flush();\n"
              "    }\n}\n")
-    return head + completion + "\n" + test + entry
+    return imports + head + completion + "\n" + test + entry
 
 
 
@@ -125,10 +159,12 @@ GO_STD_PACKAGES = {"bytes": "Contains", "crypto/md5": "Sum", "encoding/hex": "En
 GO_IMPORT_BLOCK = re.compile(r"^\s*import\s*(\([^)]*\)|\"[^\"]*\")\s*\n?")
 GO_IMPORT_PATH = re.compile(r"\"([^\"]+)\"")
 # top-level package clauses and import declarations anywhere in a text (a whole-file sample has them)
-GO_TOP_IMPORTS = re.compile(r"^[ \t]*(?:package[ \t]+\w+[ \t]*|import[ \t]*(\([^)]*\)|[\w.]*[ \t]*\"[^\"\n]*\"))[ \t]*(?:;[ \t]*)?(?:\n|$)",
+# (an import block holds no parenthesis: `[^()]*` stops every try at the next one, so that a sample of
+# many `import (` lines is read once, not once per line)
+GO_TOP_IMPORTS = re.compile(r"^[ \t]*(?:package[ \t]+\w+[ \t]*|import[ \t]*(\([^()]*\)|[\w.]*[ \t]*\"[^\"\n]*\"))[ \t]*(?:;[ \t]*)?(?:\n|$)",
                             re.M)
 GO_IMPORT_SPEC = re.compile(r"(?:([\w.]+)[ \t]+)?\"([^\"]+)\"")
-GO_TOP_NAME = re.compile(r"(?:^|\n)\s*(?:func|type|var|const)\s+(\w+)")
+GO_TOP_NAME = re.compile(r"^[ \t]*(?:func|type|var|const)\s+(\w+)", re.M)  # `^\s*`: quadratic on blank lines
 
 
 def top_level_text(code: str, backtick_strings: bool = True) -> str:
@@ -157,9 +193,10 @@ def go_package_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def go_used_packages(code: str, candidates) -> list:
-    """Standard packages the code really uses (names in comments or strings do not count)."""
-    bare = strip_comments_and_strings(code)
+def go_used_packages(code: str, candidates, bare: Optional[str] = None) -> list:
+    """Standard packages the code really uses (names in comments or strings do not count; ``bare``: the
+    code already without them)."""
+    bare = strip_comments_and_strings(code) if bare is None else bare
     return [p for p in candidates if re.search(r"(?<![\w.])" + re.escape(go_package_name(p)) + r"\s*\.", bare)]
 
 
@@ -184,13 +221,18 @@ def assemble_go(problem, head: str, completion: str) -> str:
     test = problem.test
     declared = set(GO_TOP_NAME.findall(top_level_text(body + "\n" + test)))
     aliased = [(a, p) for a, p in own if a and a != go_package_name(p)]
-    candidates = [p for p in dict.fromkeys(go_imports(problem.extra.get("import", "")) + [p for a, p in own if not a]
-                                           + list(GO_STD_PACKAGES))
-                  if p not in setup_imports and go_package_name(p) not in declared]
-    used = go_used_packages(body + "\n" + test, candidates)
+    known = [p for p in dict.fromkeys(go_imports(problem.extra.get("import", "")) + [p for a, p in own if not a]
+                                      + list(GO_STD_PACKAGES)) if p not in setup_imports]
+    # What the test uses is imported whatever the sample declares: a sample's own `var math` then
+    # collides with it (a compile error, as in any Go file) instead of standing in for it in the test.
+    # A package only the sample names is left out when the sample declares that name itself.
+    needed = set(go_used_packages(test, known))
+    bare = strip_comments_and_strings(body)
+    mine = set(go_used_packages(body, known, bare))
+    used = [p for p in known if p in needed or (p in mine and go_package_name(p) not in declared)]
     specs = [(None, p) for p in setup_imports + used]
     specs += [(a, p) for a, p in dict.fromkeys(aliased)
-              if a == "_" or (a != "." and a not in declared and go_used_packages(body, [a]))]
+              if a == "_" or (a != "." and a not in declared and go_used_packages(body, [a], bare))]
     header = ("package main\n\nimport (\n" + "".join(f'    {a + " " if a else ""}"{p}"\n' for a, p in specs)
               + '    hxos "os"\n    "hxsentinel"\n)\n\n')
     keep = "".join(f"    _ = {a or go_package_name(p)}.{GO_STD_PACKAGES[p]}\n" for a, p in specs
@@ -235,93 +277,29 @@ def go_batch_info(program: str):
 FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*$", re.M)
 
 
-def unfence(text: str):
-    """(code, fenced): the first Markdown code block of ``text`` (to its closing fence or the end), or
-    ``text`` itself. A bare fence after code is a closing fence of a continuation (chat mode), not a block."""
-    lines = list(FENCE_LINE.finditer(text))
-    if not lines:
-        return text, False
-    first, before = lines[0], text[:lines[0].start()]
-    if not (first.group(1) or not before.strip() or before.rstrip().endswith(":")):
-        return text, False
-    end = lines[1].start() if len(lines) > 1 else len(text)
-    return text[first.end() + 1:end], True
-
-
-C_KEYWORDS = {"if", "for", "while", "switch", "catch", "return", "else", "do", "sizeof", "new", "throw", "synchronized"}
-
-
-@dataclass(frozen=True)
-class Definitions:
-    """How one language declares functions: a regex on the code (comments and literals removed)
-    between the previous statement at that brace depth and a `{`; group `name` names the function."""
-    header: "re.Pattern"
-    backticks: bool = False
-    type_literal: Optional["re.Pattern"] = None  # a `{` that belongs to a type in a signature (Go)
-
-    def find(self, code: str, depth: int = 0):
-        """[(name, start, end)] of the definitions at brace ``depth`` (end None: still open at the end).
-        Scanning stops where the code closes more braces than it opened (a continuation's function end)."""
-        out, level, seg, literal = [], 0, [], []
-        current = None  # index into out of the definition being read at `depth`
-        for i, c in code_positions(code, self.backticks):
-            if c == "{":
-                if level == depth:
-                    header = "".join(ch for _, ch in seg)
-                    if self.type_literal and self.type_literal.search(header):
-                        literal.append(level)
-                        seg.append((i, c))
-                        level += 1
-                        continue
-                    m = self.header.search(header)
-                    name = m and next((g for g in (m.groupdict().get(k) for k in ("name", "n1", "n2")) if g), None)
-                    if name and name not in C_KEYWORDS:
-                        current = len(out)
-                        out.append([name, seg[m.start("start")][0] if m.start("start") < len(seg) else i, None])
-                    seg = []
-                level += 1
-            elif c == "}":
-                level -= 1
-                if literal and literal[-1] == level:
-                    literal.pop()
-                    seg.append((i, c))
-                    continue
-                if level < 0:
-                    break
-                if level == depth:
-                    if current is not None:
-                        out[current][2] = i + 1
-                        current = None
-                    seg = []
-            elif level == depth:
-                if c == ";":
-                    seg = []
-                else:
-                    seg.append((i, c))
-        return [tuple(d) for d in out]
-
-
-_TYPE = r"(?:[\w:<>,\[\]*&.?]+\s+|[\w:<>,\[\]*&.?]+(?=[*&]))*"
-CPP_DEFS = Definitions(re.compile(r"(?P<start>(?<![\w:])" + _TYPE + r"[*&\s]*)(?P<name>\w+)\s*\([^;{}]*\)\s*(?:const\s*)?$"))
-JAVA_DEFS = Definitions(re.compile(
-    r"(?P<start>(?<![\w.])(?:(?:public|private|protected|static|final|abstract|synchronized)\s+)*"
-    r"(?:<[^>]*>\s*)?" + _TYPE + r")(?P<name>\w+)\s*\([^;{}]*\)\s*(?:throws\s+[\w.,\s]+)?$"))
-JAVA_CLASS = Definitions(re.compile(r"(?P<start>(?<![\w.])(?:(?:public|final|abstract|static)\s+)*)class\s+(?P<name>\w+)[^;{}]*$"))
-JS_DEFS = Definitions(re.compile(
-    r"(?P<start>(?<![\w$.]))(?:(?:async\s+)?function\s*\*?\s*(?P<n1>[\w$]+)\s*\([^{}]*\)|(?:const|let|var)\s+(?P<n2>[\w$]+)\s*=\s*"
-    r"(?:async\s+)?(?:function\b[^{}]*|\([^{}]*\)\s*=>|[\w$]+\s*=>))\s*$"), backticks=True)
-GO_DEFS = Definitions(re.compile(r"(?P<start>(?<!\w))func\s+(?:\([^)]*\)\s*)?(?P<name>\w+)\s*(?:\[[^\]]*\])?\s*\(.*$", re.S),
-                      backticks=True, type_literal=re.compile(r"\b(?:interface|struct)\s*$"))
+def unfence(text: str, defines=None):
+    """(code, fenced): the code of an answer, by the rules of humaneval_x/extract.py (reasoning removed,
+    the last block that ``defines`` the entry point, ``` or ~~~), or the answer itself when it has no
+    block. A bare fence after code is a closing fence of a continuation (chat mode), not a block."""
+    from .extract import answer_code
+    code, fenced, _ = answer_code(text, defines)
+    return code, fenced
 
 
 def _drop(text: str, spans) -> str:
-    """``text`` without the (start, end) spans (each to its end of line)."""
-    for start, end in sorted(spans, reverse=True):
-        if end is None:
+    """``text`` without the lines of the (start, end) spans: from the line where each starts to the end
+    of the line where it ends (end None: nothing dropped). One pass, whatever the number of spans."""
+    out, kept = [], 0  # kept: where the text not yet copied begins (always a line start or a span's end)
+    for start, end in sorted(s for s in spans if s[1] is not None):
+        if end <= kept:
             continue
+        nl = text.rfind("\n", kept, start)
+        line = kept if nl < 0 else nl + 1
+        out.append(text[kept:line])
         nl = text.find("\n", end)
-        text = text[:start] + text[(len(text) if nl < 0 else nl + 1):]
-    return text
+        kept = len(text) if nl < 0 else nl + 1
+    out.append(text[kept:])
+    return "".join(out)
 
 
 def _line_start(text: str, i: int) -> int:
@@ -348,8 +326,8 @@ def _whole_clike(defs: Definitions, drop=("main",), depth: int = 0):
         names = {n for n, _, _ in mine}
         if entry not in names and not forced:
             return None
-        code = _drop(code, [(_line_start(code, s), e) for n, s, e in mine if n in drop])
-        prefix = _drop(prefix, [(_line_start(prefix, s), e) for n, s, e in helpers if n in names])
+        code = _drop(code, [(s, e) for n, s, e in mine if n in drop])
+        prefix = _drop(prefix, [(s, e) for n, s, e in helpers if n in names])
         return prefix, code.strip("\n") + "\n"
     return whole
 
@@ -376,6 +354,7 @@ def whole_python(problem, code: str, forced: bool = False):
     return problem.prompt[:entry.start()], PY_MAIN.sub("", code).rstrip() + "\n"
 
 
+JAVA_CLASS_MODIFIERS = re.compile(r"^\s*(?:(?:public|final)\s+)*")
 JAVA_IMPORT = re.compile(r"^[ \t]*(?:import|package)\s[^;\n]*;[ \t]*\n?", re.M)
 
 
@@ -396,20 +375,21 @@ def whole_java(problem, code: str, forced: bool = False):
         methods = {n for n, _, _ in JAVA_DEFS.find(body[start:end], depth=1)}
         if entry not in methods and not forced:
             return None
-        body = _drop(body, [(_line_start(body, s), e) for n, s, e in classes if n == "Main"])
-        body = re.sub(r"(?<![\w.])(?:(?:public|final)\s+)*class\s+Solution\b", "class Solution", body, count=1)
+        # its header without `public` or `final` (class Main is the file's public class) and without
+        # comments, the prompt's helpers it lacks right after its `{`; then its own `class Main` dropped
+        brace = start + next(i for i, c in code_positions(body[start:end], False) if c == "{")
+        header = JAVA_CLASS_MODIFIERS.sub("", strip_comments_and_strings(body[start:brace], False))
         missing = "".join(problem.prompt[_line_start(problem.prompt, s):e] + "\n"
                           for n, s, e in helpers if n not in methods)
-        if missing:
-            brace = body.index("{", body.index("class Solution")) + 1
-            body = body[:brace] + "\n" + missing + body[brace:]
+        body = body[:start] + header + "{" + ("\n" + missing if missing else "") + body[brace + 1:]
+        body = _drop(body, [(s, e) for n, s, e in JAVA_CLASS.find(body) if n == "Main"])
         head = problem.prompt[:problem.prompt.find("class Solution")] if "class Solution" in problem.prompt else ""
         return head, own_imports + body.strip("\n") + "\n"
     mine = JAVA_DEFS.find(body)
     names = {n for n, _, _ in mine}
     if entry not in names and not forced:
         return None
-    prefix = _drop(prefix, [(_line_start(prefix, s), e) for n, s, e in helpers if n in names])
+    prefix = _drop(prefix, [(s, e) for n, s, e in helpers if n in names])
     return own_imports + prefix, body.strip("\n") + "\n}\n"
 
 
@@ -418,7 +398,7 @@ def prepare_sample(lang, problem, text: str, clean: bool = True, whole: bool = F
     prompt's function itself (or any ``whole`` one, e.g. evalplus's `solution`) is the whole program;
     anything else continues the prompt, cleaned with the language's rule unless ``clean`` is False.
     form: "completion", "fenced", "whole_function" or "fenced_whole_function"."""
-    code, fenced = unfence(text)
+    code, fenced = unfence(text, (lambda block: lang.whole(problem, block) is not None) if lang.whole else None)
     parts = lang.whole(problem, code, whole) if lang.whole else None
     if parts is not None:
         return ("fenced_" if fenced else "") + "whole_function", parts[0], parts[1]

@@ -105,7 +105,7 @@ class CLI:
                          ks="1,10,100", run_cpu: Optional[float] = None, run_timeout: Optional[float] = None,
                          compile_timeout: Optional[float] = None, progress: Optional[bool] = None,
                          cache: bool = True, resume: str = "auto", time_limit: Optional[float] = None,
-                         ray: Optional[str] = None):
+                         ray: Optional[str] = None, format: str = "auto", language: Optional[str] = None):
         """Execute a samples file ({"task_id", "generation"} per line) and report pass@k.
 
         Writes OUTPUT_DIR/results.jsonl (one verdict per sample) and OUTPUT_DIR/summary.json.
@@ -133,12 +133,17 @@ class CLI:
                 and a ceiling: humaneval_x/limits.py; the policy and limits are recorded in summary.json).
             ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
                 (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
+            format: auto (default: JSON lines, or a bigcode-evaluation-harness generations.json when the
+                file is a JSON list), jsonl or bigcode (one list of whole programs per problem, in
+                dataset order).
+            language: the language of a bigcode generations file (python, cpp, java, js, go; default:
+                the one its file name names, e.g. generations_humanevalsynthesize-cpp.json).
         """
         from .evaluate import evaluate_samples
         _join_ray(ray)
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
                                    _timeouts(run_cpu, run_timeout, compile_timeout, time_limit), show_progress=progress,
-                                   cache=cache, resume=resume, ray=ray)
+                                   cache=cache, resume=resume, ray=ray, format=format, language=language)
         if summary["harness_errors"]:
             print(f"{summary['harness_errors']} sample(s) hit a harness error (not counted as failures); "
                   "rerun the same command to retry them.", file=sys.stderr)
@@ -480,6 +485,7 @@ def _join_ray(ray) -> None:
         connect(ray)
 
 
+@ends_like_ctrl_c  # SIGTERM and SIGHUP clean up as Ctrl-C does
 def main(argv=None):
     import os
     import shlex

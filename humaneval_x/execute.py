@@ -25,6 +25,11 @@ from .sandbox.pool import SandboxPool
 OUTPUT_CAP = 4096
 
 
+# A sample longer than this is not assembled (its own compile_error): no model writes a megabyte
+# for one HumanEval-X function, and every host-side step stays within a second per sample below it.
+MAX_SAMPLE_CHARS = 1 << 20
+
+
 @dataclass
 class Job:
     sample: Sample
@@ -32,6 +37,7 @@ class Job:
     cleaned: str
     program: str
     form: str = "completion"  # how the sample came: completion, fenced, whole_function, fenced_whole_function
+    outcome: Optional[dict] = None  # decided without running it (it could not be assembled)
 
     @property
     def program_hash(self) -> str:
@@ -39,13 +45,24 @@ class Job:
 
 
 def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
+    """The sample's test program; a sample that cannot be assembled gets its own verdict here (never an
+    exception for the run): too large is its compile_error, a failure of assembly its harness_error."""
     lang = LANGUAGES[problem.language]
+    if len(sample.generation) > MAX_SAMPLE_CHARS:
+        return Job(sample, lang.name, "", "", outcome={
+            "status": "compile_error", "stage": "assemble",
+            "detail": f"the sample has {len(sample.generation):,} characters; over {MAX_SAMPLE_CHARS:,} it is not assembled"})
     # Generation and translation alike: the program is built from the problem's own prompt. A
     # translation continues the target's declaration, which the prompt ends with; the prompt also
     # holds helper functions that some declarations lack (CPP/38, Go/10, ...), so the program compiles.
     # A fenced or whole-function sample (other tools' format) is unwrapped / used as the program.
-    form, head, cleaned = prepare_sample(lang, problem, sample.generation, clean, getattr(sample, "whole", False))
-    program = lang.assemble(problem, head, cleaned)
+    try:
+        form, head, cleaned = prepare_sample(lang, problem, sample.generation, clean, getattr(sample, "whole", False))
+        program = lang.assemble(problem, head, cleaned)
+    except Exception as e:  # noqa: BLE001 - a bug of assembly or of a record: this sample's harness_error
+        return Job(sample, lang.name, "", "", outcome={
+            "status": "harness_error", "stage": "assemble",
+            "detail": f"the sample could not be assembled ({type(e).__name__}: {e})"[:300]})
     return Job(sample, lang.name, cleaned, program, form)
 
 
@@ -111,6 +128,9 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
         "generation": s.generation,
         "cleaned": job.cleaned,
     }
+    for field in ("answer", "reasoning"):  # a chat model's whole answer, beside the code taken from it
+        if getattr(s, field, None) is not None:
+            rec[field] = getattr(s, field)
     for stage in ("compile", "run"):
         info = outcome.get(stage)
         if info:
@@ -158,7 +178,19 @@ class Executor:
         self.cache_hits = 0
 
     def run(self, jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
-        """Execute ``jobs``; calls ``on_result(record)`` per job as results arrive. Returns seconds per language."""
+        """Execute ``jobs``; calls ``on_result(record)`` per job as results arrive. Returns seconds per language.
+        Jobs decided before execution (see make_job) are delivered first, the rest go to ``_execute``."""
+        rest = []
+        for job in jobs:
+            if job.outcome is None:
+                rest.append(job)
+                continue
+            on_result(result_record(job, job.outcome, duplicate=False))
+            if progress is not None:
+                progress.update(1)
+        return self._execute(rest, on_result, progress) if rest else {}
+
+    def _execute(self, jobs: List[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
         by_lang: Dict[str, Dict[str, List[Job]]] = defaultdict(lambda: defaultdict(list))
         for n, job in enumerate(jobs):
             key = f"{job.program_hash}#{n}" if self.naive else job.program_hash  # naive: no deduplication

@@ -57,7 +57,9 @@ def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = Non
         "python": platform.python_version(),
         **portable(meta or {}),
         "ks": list(ks),
-        "overall": _group_score(records, ks),
+        # a file mixing generation and translation samples: two tasks, reported apart (never one overall):
+        # "overall" holds the generation samples, "translation_overall" the translation ones
+        "overall": _group_score(gen if gen and trans else records, ks),
         "languages": {},
         "translation_pairs": {},
     }
@@ -72,7 +74,9 @@ def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = Non
         out["translation_pairs"][pair] = _group_score(pairs[pair], ks)
     if pairs:
         out["translation_matrix"] = translation_matrix(out["translation_pairs"], ks)
-    out["harness_errors"] = out["overall"]["status_counts"]["harness_error"]
+    if gen and trans:
+        out["translation_overall"] = _group_score(trans, ks)
+    out["harness_errors"] = sum(r["status"] == "harness_error" for r in records)
     return out
 
 
@@ -138,7 +142,11 @@ def format_table(summary: dict) -> str:
     for pair, g in summary["translation_pairs"].items():
         s, t = pair.split("-")
         row(f"{LANGUAGES[s].display}->{LANGUAGES[t].display}", g)
-    row("overall", summary["overall"])
+    if "translation_overall" in summary:
+        row("overall (generation)", summary["overall"])
+        row("overall (translation)", summary["translation_overall"])
+    else:
+        row("overall", summary["overall"])
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [head] + rows]

@@ -354,7 +354,7 @@ class RayExecutor(Executor):
             size = max(size, min(spec.batch_size, math.ceil(n / slots)))
         return size
 
-    def run(self, jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
+    def _execute(self, jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
         from . import connect
         ray = connect(self.address, self.log)
 
