@@ -12,6 +12,7 @@ import sys
 from typing import Optional
 
 from .errors import HarnessError
+from .shutdown import ends_like_ctrl_c
 
 
 def _ks(ks) -> tuple:

@@ -48,6 +48,7 @@ import hashlib
 import hmac
 import json
 import os
+import queue
 import re
 import resource
 import secrets
@@ -58,6 +59,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 READY_FILE = os.environ.get("HX_READY_FILE", "/tmp/.hx-ready")
@@ -233,6 +235,7 @@ def _copy_staged(stage_fd, names, uid):
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
 PROC_MASKED = ("kcore", "keys", "timer_list", "sched_debug", "kallsyms", "kmsg")
 MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
+HIDDEN_FROM_PROGRAMS = ("/opt/hx/javac",)  # the Java compile server (an empty folder in each program's view)
 
 
 def _mask_proc():
@@ -256,6 +259,9 @@ def _namespace_init(spec, fds):
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _mask_proc()
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, PROGRAM_TMPFS)
+        for path in HIDDEN_FROM_PROGRAMS:  # the harness's own tools: nothing of them in a program's view
+            if os.path.isdir(path):
+                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=755")
         for path in ("/dev/shm", "/dev/mqueue"):
             if os.path.isdir(path):
                 _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_TMPFS)
@@ -431,34 +437,44 @@ def zygote_main(sock):
 
 
 # ---------------------------------------------------------------- the runner
-def _read_capped(fd, cap):
-    """(head+tail text limited to about `cap` characters, whole bytes) of a capture file."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while True:
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    if len(data) <= cap:
-        text = data.decode("utf-8", "replace")
-    else:
-        half = cap // 2
-        text = (data[:half].decode("utf-8", "replace") + "\n...[%d bytes cut]...\n" % (len(data) - 2 * half)
-                + data[-half:].decode("utf-8", "replace"))
-    return text, data
+def _read_capped(fd, cap, keep=None):
+    """(head+tail text limited to about `cap` characters, whole bytes) of a capture file. With `keep`,
+    the bytes are only the first `keep` of them (a compiler's flood is never read whole): the file's
+    size tells whether that was all."""
+    size = os.fstat(fd).st_size
+
+    def pread(offset, n):
+        chunks = []
+        while n > 0:
+            chunk = os.pread(fd, min(n, 1 << 20), offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset, n = offset + len(chunk), n - len(chunk)
+        return b"".join(chunks)
+
+    half = cap // 2
+    if size <= cap:
+        data = pread(0, size)
+        return data.decode("utf-8", "replace"), data if keep is None else data[:keep]
+    head, tail = pread(0, half), pread(size - half, half)
+    text = (head.decode("utf-8", "replace") + "\n...[%d bytes cut]...\n" % (size - 2 * half)
+            + tail.decode("utf-8", "replace"))
+    return text, pread(0, size if keep is None else min(size, keep))
 
 
 def _capture_files():
     return os.memfd_create("hx-stdout"), os.memfd_create("hx-stderr")
 
 
-def _stage_result(returncode, timed_out, wall_s, cpu_s, out_fd, err_fd, cap, **extra):
-    """What a stage reports: its outcome and captured output (capped text; whole bytes in the
-    private _std*_bytes fields, which the runner pops before replying)."""
-    stdout, out_bytes = _read_capped(out_fd, cap)
-    stderr, err_bytes = _read_capped(err_fd, cap)
+def _stage_result(returncode, timed_out, wall_s, cpu_s, out_fd, err_fd, cap, keep=None, **extra):
+    """What a stage reports: its outcome and captured output (capped text; whole bytes, or with `keep`
+    their first `keep` and the sizes in _std*_size, in the private _std* fields, which only a batch's
+    build asks for; the runner pops the bytes before replying)."""
+    stdout, out_bytes = _read_capped(out_fd, cap, keep)
+    stderr, err_bytes = _read_capped(err_fd, cap, keep)
+    if keep is not None:
+        extra.update(_stdout_size=os.fstat(out_fd).st_size, _stderr_size=os.fstat(err_fd).st_size)
     os.close(out_fd)
     os.close(err_fd)
     return dict({"returncode": returncode, "timed_out": timed_out, "wall_s": round(wall_s, 4),
@@ -583,8 +599,9 @@ class Runner:
             os.close(fd)
         return bool(ready)
 
-    def build_stage(self, argv, cwd, wall, cap, env=None):
-        """A compiler run as the build uid (it runs no program code); killed with its group on timeout."""
+    def build_stage(self, argv, cwd, wall, cap, env=None, keep=None):
+        """A compiler run as the build uid (it runs no program code); killed with its group on timeout.
+        ``keep``: read only the first so many bytes of its output (see _stage_result)."""
         out, err = _capture_files()
         start = time.monotonic()
         # temporary files of the compilers (g++'s objects, go's work folder) in the stage, never in the
@@ -605,7 +622,7 @@ class Runner:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: subprocess must not reap it again
         return _stage_result(proc.returncode, timed_out, time.monotonic() - start, usage.ru_utime + usage.ru_stime,
-                             out, err, cap)
+                             out, err, cap, keep)
 
     def run_program(self, stage_dir, copy, argv, wall, cpu, cap, python=False, env=None):
         """Run one program inside its own namespaces and uid (see the module docstring)."""
@@ -716,7 +733,7 @@ class Runner:
                 continue
             try:
                 fd = os.open(os.path.join(work, ".hx-javac.log"), os.O_RDONLY | os.O_NOFOLLOW)
-                log, _ = _read_capped(fd, cap)
+                log, _ = _read_capped(fd, cap, keep=0)
                 os.close(fd)
             except OSError:
                 log = ""
@@ -743,11 +760,11 @@ class Runner:
                     self._stop_server()
                     _remove_all_but(stage, req["files"])
                     comp = None
-            if comp is None and req.get("compile"):
-                comp = self.build_stage(req["compile"], stage, req.get("compile_timeout", 60), cap)
+            if comp is None and req.get("compile"):  # its messages: capped text only (keep=0)
+                comp = self.build_stage(req["compile"], stage, req.get("compile_timeout", 60), cap, keep=0)
             if comp is not None:
-                comp.pop("_stdout_bytes", None)
-                comp.pop("_stderr_bytes", None)
+                for key in [key for key in comp if key.startswith("_")]:
+                    comp.pop(key)
                 result["compile"] = comp
                 if comp.get("error"):
                     result.update(status="harness_error", stage="compile", detail=comp["error"])
@@ -820,43 +837,55 @@ class Runner:
         src = os.path.join(root, "src", ns)
         env = {"GOPATH": root + ":" + os.environ.get("GOPATH", "")}
         results = {}
-        timeout = float(req.get("compile_timeout", 60))
         start = time.monotonic()
+        # The batch's shared build (vet, link, symbol check, reading their messages) has one program's
+        # compile limit in all, whatever its members make the tools print: past it, every member not
+        # yet settled compiles alone (execute_batch), within its own limits.
+        deadline = start + float(req.get("compile_timeout", 60))
 
-        def fail(k, log):
-            # a member the batch's messages name leaves the batch and compiles alone: those messages
-            # quote program text (a raw string can hold go's own "# NS/hxpK" headers), so they are
-            # never a neighbour's verdict; only its own compile alone gives its compile_error
-            del log
+        def left():
+            return deadline - time.monotonic()
 
-        vet = self.build_stage(["go", "vet"] + GO_VET_FLAGS + ["%s/hxp%d" % (ns, k) for k in tests], src, timeout, 4096,
-                               env=env)
-        if vet.get("error") or vet["timed_out"]:
-            return {}
-        sections = _go_sections(vet["_stderr_bytes"].decode("utf-8", "replace"), ns)
-        if vet["returncode"] != 0 and not sections:
-            return {}
-        for k, log in sections.items():
-            if k in tests:
-                fail(k, log)
+        def named(stage):
+            """Members the stage's messages name (read in linear time, at most GO_OUTPUT_KEEP bytes of
+            them), and whether that was all they said. Those messages quote program text (a raw string
+            can hold go's own "# NS/hxpK" headers, had it the random NS), so they are never a neighbour's
+            verdict: a member they name leaves the batch, and only its own compile alone gives its
+            compile_error; one whose messages flood (go vet quotes arguments verbatim) leaves with them."""
+            text = stage["_stderr_bytes"].decode("utf-8", "replace")
+            return set(_go_sections(text, ns)) & set(tests), stage["_stderr_size"] <= len(stage["_stderr_bytes"])
+
+        while True:  # vet until its messages were read whole: each round, what they named leaves
+            if left() <= 0:
+                return {}
+            vet = self.build_stage(["go", "vet"] + GO_VET_FLAGS + ["%s/hxp%d" % (ns, k) for k in tests], src, left(),
+                                   4096, env=env, keep=GO_OUTPUT_KEEP)
+            if vet.get("error") or vet["timed_out"]:
+                return {}
+            gone, whole = named(vet)
+            if (vet["returncode"] != 0 or not whole) and not gone:
+                return {}
+            for k in gone:
                 del tests[k]
+            if whole or not tests:
+                break
         driver = os.path.join(src, "driver")
         os.makedirs(driver, exist_ok=True)
         os.chown(driver, BUILD_UID, BUILD_UID)
         for _ in range(3):
-            if not tests:
+            if not tests or left() <= 0:
                 return results
             with open(os.path.join(driver, "d_test.go"), "w") as f:
                 f.write(_go_driver(tests, ns))
             # -w: no DWARF (a faster link); the symbol table stays for the init check below
             build = self.build_stage(["go", "test", "-c", "-vet=off", "-ldflags=-w", "-o", "../../../batch.test",
-                                      "."], driver, max(1.0, timeout - (time.monotonic() - start)), 4096, env=env)
+                                      "."], driver, left(), 4096, env=env, keep=GO_OUTPUT_KEEP)
             if build.get("error") or build["timed_out"]:
                 return results
             if build["returncode"] == 0:
                 # In a shared binary every member's package initialises in every member's run: a member
                 # with init code (whatever the host's text check made of it) leaves the batch.
-                with_init = self._go_members_with_init(root, driver, timeout - (time.monotonic() - start), env, ns)
+                with_init = self._go_members_with_init(root, driver, left(), env, ns)
                 if with_init is None:
                     return results
                 with_init &= set(tests)
@@ -865,14 +894,14 @@ class Runner:
                 for k in with_init:
                     del tests[k]
                 continue
-            sections = {k: v for k, v in _go_sections(build["_stderr_bytes"].decode("utf-8", "replace"), ns).items()
-                        if k in tests}
-            if not sections:
+            gone, _ = named(build)
+            if not gone:
                 return results
-            for k, log in sections.items():
-                fail(k, log)
+            for k in gone:
                 del tests[k]
         else:
+            return results
+        if left() <= 0:
             return results
         compile_info = {"returncode": 0, "timed_out": False, "stdout": "", "stderr": "", "batch": len(members),
                         "wall_s": round((time.monotonic() - start) / len(members), 4), "cpu_s": None}
@@ -886,7 +915,9 @@ class Runner:
 
     def _go_members_with_init(self, root, driver, timeout, env, ns):
         """{K: member NS/hxpK has package initialisation code} from the linked binary's symbols, or None."""
-        nm = self.build_stage(["go", "tool", "nm", os.path.join(root, "batch.test")], driver, max(1.0, timeout),
+        if timeout <= 0:
+            return None
+        nm = self.build_stage(["go", "tool", "nm", os.path.join(root, "batch.test")], driver, timeout,
                               1 << 16, env=env)
         if nm.get("error") or nm["timed_out"] or nm["returncode"] != 0:
             return None
@@ -948,18 +979,29 @@ GO_VET_FLAGS = ["-atomic", "-bool", "-buildtags", "-errorsas", "-ifaceassert", "
                 "-stringintconv"]  # exactly the checks `go test` runs before testing
 
 
-def _go_sections(text, ns):
-    """{package index K: its messages} from go's `# NS/hxpK` headed output."""
+GO_OUTPUT_KEEP = 1 << 20  # bytes of a batch's compiler or vet messages read (the rest: see _go_batch)
+GO_SECTION_KEEP = 4096  # characters of one package's messages kept
+
+
+def _go_sections(text, ns, keep=GO_SECTION_KEEP):
+    """{package index K: its messages, at most ``keep`` characters} from go's `# NS/hxpK` headed output.
+    Linear in the text's length, whatever it holds (go vet quotes arguments verbatim: a raw string of
+    many lines is as many lines of messages)."""
     section = re.compile(re.escape(ns) + r"/hxp([0-9]{1,6})")  # ASCII digits only ("²".isdigit() is true)
-    sections, current = {}, None
+    parts, current = {}, None
     for line in text.splitlines(keepends=True):
         if line.startswith("# "):
             m = section.fullmatch(line[2:].strip())
             current = int(m.group(1)) if m else None
+            if current is not None:
+                parts.setdefault(current, [[], 0])
             continue
         if current is not None:
-            sections[current] = sections.get(current, "") + line
-    return sections
+            part = parts[current]
+            if part[1] < keep:
+                part[0].append(line[:keep - part[1]])
+                part[1] += len(part[0][-1])
+    return {k: "".join(lines) for k, (lines, _) in parts.items()}
 
 
 def _go_driver(tests, ns):
@@ -1005,9 +1047,44 @@ def _signed(key, res):
     return json.dumps({"body": body, "mac": hmac.new(key, body.encode(), hashlib.sha256).hexdigest()})
 
 
-def serve(runner, inp, out):
+def _lines(inp, on_lost):
+    """The host's lines, read by a watchdog thread: when the connection closes (the harness exited or
+    was killed) while a request is in flight, ``on_lost`` ends the container at once, whatever the
+    runner is doing (a compiler's flood, a program at its limits); between requests serve() ends it.
+    Yields each line until the connection closes."""
+    lines = queue.Queue()
+    state = {"busy": False, "closed": False}
+    lock = threading.Lock()
+
+    def read():
+        try:
+            for line in inp:
+                lines.put(line)
+        except (OSError, ValueError):
+            pass
+        with lock:
+            state["closed"] = True
+            busy = state["busy"]
+        lines.put(None)
+        if busy:
+            on_lost()
+
+    threading.Thread(target=read, name="hx-watchdog", daemon=True).start()
+    while True:
+        line = lines.get()
+        if line is None:
+            return
+        with lock:  # a request whose harness is gone already is not worth running
+            state["busy"] = not state["closed"]
+        if state["busy"]:
+            yield line
+        with lock:
+            state["busy"] = False
+
+
+def serve(runner, inp, out, on_lost=None):
     key = None
-    for line in inp:
+    for line in _lines(inp, on_lost or _end_container):
         if not line.strip():
             continue
         try:

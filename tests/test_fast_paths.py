@@ -158,3 +158,32 @@ def test_the_fast_start_gives_a_program_what_a_fresh_interpreter_does(problems, 
            for i, name in enumerate(FIDELITY[prefix])}
     assert all(a == b for a, b in got.values()), got
     assert {name for name, (a, _) in got.items() if a != "passed"} <= {"thread-exit-after"}, got
+
+
+# Programs that name the fast paths' own machinery (issue 29, item 7: the Java compile server's class path
+# was the compile class path of every program it compiled, so a completion naming HxJavac compiled on the
+# fast path and was a compile_error on the naive one): members of the canonical solution's class, with the
+# verdict both paths must give.
+HARNESS_PROBES = {
+    "Java": [
+        ("names-the-compile-server", "    static Object hxProbe() { return HxJavac.class; }\n", "compile_error"),
+        ("names-its-source", "    static Object hxProbe() { return new HxJavac(); }\n", "compile_error"),
+        ("reads-its-files", "    static { for (String f : new String[] {\"HxJavac.class\", \"HxJavac.java\"})"
+                            " if (new java.io.File(\"/opt/hx/javac/\" + f).exists()) throw new Error(f); }\n", "passed"),
+    ],
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(HARNESS_PROBES))
+def test_fast_paths_see_nothing_of_the_harness(problems, docker_client, prefix):
+    p = problems[f"{prefix}/0"]
+    probes = HARNESS_PROBES[prefix]
+    inside = p.canonical_solution.rstrip()
+    assert inside.endswith("}")
+    jobs = [make_job(Sample(p.task_id, i, inside[:-1] + code + "}\n"), p, clean=False)
+            for i, (_, code, _) in enumerate(probes)]
+    naive, _ = run(jobs, naive=True)
+    fast, _ = run(jobs)
+    got = {name: (naive[(p.task_id, i)]["status"], fast[(p.task_id, i)]["status"])
+           for i, (name, _, _) in enumerate(probes)}
+    assert got == {name: (status, status) for name, _, status in probes}, got

@@ -1,7 +1,7 @@
 // A long-lived javac for the HumanEval-X runner: one warm compiler (JIT-compiled, platform
 // classes cached by one file manager) instead of a fresh `javac` JVM per program.
 // Protocol: one absolute directory per line on stdin; every *.java file in it is compiled into
-// it, diagnostics go to <dir>/.hx-javac.log, and the exit status (0 ok, 1 errors, 2 crash) is
+// it (with <dir> as its only class path), diagnostics go to <dir>/.hx-javac.log, and the exit status (0 ok, 1 errors, 2 crash) is
 // written as one line on stdout. Annotation processing is off: compiling runs no program code.
 import javax.tools.*;
 import java.io.*;
@@ -24,7 +24,11 @@ public class HxJavac {
                 try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.java")) {
                     for (Path p : ds) sources.add(p.toFile());
                 }
-                List<String> options = Arrays.asList("-encoding", "UTF-8", "-proc:none", "-d", dir.toString());
+                // the program's own folder is its whole class (and source) path, as for a plain `javac` run
+                // there (".": no CLASSPATH is set): without it, javac's default would be this server's class
+                // path (/opt/hx/javac), and a program naming HxJavac compiled here but not in a naive run
+                List<String> options = Arrays.asList("-encoding", "UTF-8", "-proc:none", "-d", dir.toString(),
+                                                     "-classpath", dir.toString());
                 Boolean ok = compiler.getTask(log, fm, null, options, null,
                                               fm.getJavaFileObjectsFromFiles(sources)).call();
                 status = ok ? 0 : 1;
