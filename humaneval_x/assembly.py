@@ -306,6 +306,7 @@ def _line_start(text: str, i: int) -> int:
     return text.rfind("\n", 0, i) + 1
 
 
+@lru_cache(maxsize=4096)  # one answer may hold thousands of blocks, each checked against the same prompt
 def _prompt_split(prompt: str, defs: Definitions, depth: int = 0):
     """(text before the function the prompt ends with, its name, the prompt's complete definitions)."""
     found = defs.find(prompt, depth)
@@ -378,7 +379,7 @@ def whole_java(problem, code: str, forced: bool = False):
         # its header without `public` or `final` (class Main is the file's public class) and without
         # comments, the prompt's helpers it lacks right after its `{`; then its own `class Main` dropped
         brace = start + next(i for i, c in code_positions(body[start:end], False) if c == "{")
-        header = JAVA_CLASS_MODIFIERS.sub("", strip_comments_and_strings(body[start:brace], False))
+        header = " ".join(JAVA_CLASS_MODIFIERS.sub("", strip_comments_and_strings(body[start:brace], False)).split()) + " "
         missing = "".join(problem.prompt[_line_start(problem.prompt, s):e] + "\n"
                           for n, s, e in helpers if n not in methods)
         body = body[:start] + header + "{" + ("\n" + missing if missing else "") + body[brace + 1:]

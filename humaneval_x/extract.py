@@ -49,7 +49,9 @@ HARMONY_FINAL = re.compile(r"<\|channel\|>\s*final\s*(?:<\|constrain\|>[^<]*)?<\
 HARMONY_CHANNEL = re.compile(r"<\|channel\|>", re.I)
 HARMONY_END = re.compile(r"<\|(?:end|return|call)\|>", re.I)
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*?)[ \t]*$", re.M)
+# (the info string is taken whole and stripped after: a lazy `[^\n]*?` before `[ \t]*$` is quadratic
+# on a line of many blanks)
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$", re.M)
 USAGE_INFO = {"console", "shell", "sh", "bash", "text", "txt", "output", "plaintext", "pycon", "log", "stdout"}
 USAGE_LINE = re.compile(r"^\s*(?:>>>|\.\.\.|#|//|assert\b|print\s*\(|console\.log\s*\(|fmt\.Print|System\.out\.|"
                         r"(?:std::)?cout\b|printf\s*\(|puts\s*\()")
@@ -67,17 +69,27 @@ def strip_reasoning(text: str) -> str:
         end = HARMONY_END.search(text)
         text = text[:end.start()] if end else text
     for opening, closing in REASONING_TAGS:
-        o, c = re.escape(opening), re.escape(closing)
-        if not re.search(o + "|" + c, text, re.I):
-            continue
-        text = re.sub(o + r".*?" + c, "", text, flags=re.I | re.S)
-        orphans = list(re.finditer(c, text, re.I))
-        if orphans:  # the thinking was opened by the prompt (or nested): all before its end is reasoning
-            text = text[orphans[-1].end():]
-        start = re.search(o, text, re.I)
-        if start:  # opened and never closed: the answer was cut off while thinking
-            text = text[:start.start()]
+        text = _strip_tag_pairs(text, opening, closing)
     return ANSWER_MARKERS.sub("", text)
+
+
+def _strip_tag_pairs(text: str, opening: str, closing: str) -> str:
+    """``text`` without its ``opening ... closing`` spans (each opening to the next closing), then
+    without everything up to the last closing left unpaired, and from an opening never closed to
+    the end. One pass over the tags, whatever their number (sample text is untrusted)."""
+    keep, opened, start = [], None, 0  # start: where the text kept after the last unpaired closing begins
+    pos = 0  # the text before pos is decided (kept in ``keep`` or removed)
+    for m in re.finditer(re.escape(opening) + "|" + re.escape(closing), text, re.I):
+        if m.group(0).lower() == opening.lower():
+            if opened is None:
+                opened = m.start()
+        elif opened is not None:  # a pair: the text before it is kept, the pair removed
+            keep.append(text[pos:opened])
+            pos, opened = m.end(), None
+        else:  # a closing with no opening: everything before it was reasoning
+            keep, pos = [], m.end()
+    keep.append(text[pos:] if opened is None else text[pos:opened])
+    return "".join(keep)
 
 
 @dataclass(frozen=True)
@@ -98,17 +110,17 @@ def fenced_blocks(text: str) -> List[Block]:
     """Every fenced block of ``text`` in order (module docstring, rule 2)."""
     blocks, opened = [], None
     for m in FENCE.finditer(text):
-        fence, info = m.group("fence"), m.group("info")
+        fence, info = m.group("fence"), m.group("info").strip()
         if fence[0] == "`" and "`" in info:
             continue  # not a fence line: inline code (CommonMark)
         if opened is None:
             opened = m
         elif fence[0] == opened.group("fence")[0] and len(fence) >= len(opened.group("fence")) and not info:
             blocks.append(Block(_dedent(text[opened.end() + 1:m.start()], opened.group("indent")),
-                                opened.group("info").lower(), True))
+                                opened.group("info").strip().lower(), True))
             opened = None
     if opened is not None:
-        blocks.append(Block(_dedent(text[opened.end() + 1:], opened.group("indent")), opened.group("info").lower(), False))
+        blocks.append(Block(_dedent(text[opened.end() + 1:], opened.group("indent")), opened.group("info").strip().lower(), False))
     return blocks
 
 
@@ -124,7 +136,7 @@ def is_usage_block(block: Block) -> bool:
 
 def _continuation_closed(text: str, first) -> bool:
     """Rule 4: a bare first fence after code (not after prose) closes the prompt's code block."""
-    if first.group("info"):
+    if first.group("info").strip():
         return False
     before = text[:first.start()].strip()
     if not before:
