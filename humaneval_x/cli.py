@@ -292,15 +292,17 @@ class CLI:
                                        max_model_len=max_model_len, tensor_parallel_size=tensor_parallel_size,
                                        gpu_memory_utilization=gpu_memory_utilization))
 
-    def report(self, run_dir: str, samples_per_problem: int = 5):
+    def report(self, run_dir: str, samples_per_problem: int = 5, data_dir: Optional[str] = None):
         """Write report.md and a self-contained report.html for a run folder (results.jsonl + summary.json).
 
         Args:
             run_dir: the output folder of an evaluation.
             samples_per_problem: samples shown per problem in the HTML drill-down (one of each status first).
+            data_dir: folder with the data files, for the assembled programs in the drill-down (default:
+                $HUMANEVAL_X_DATA, else the downloaded copy; never downloaded by a report).
         """
         from .report import write_reports
-        for p in write_reports(run_dir, samples_per_problem):
+        for p in write_reports(run_dir, samples_per_problem, data_dir=data_dir):
             print(p)
 
     def compare(self, *runs: str, output_dir: str = "comparison", ks="1,10,100"):

@@ -157,22 +157,43 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
                  "execution_seconds": round(time.monotonic() - t0, 2),
                  "seconds_per_language": {k: round(v, 2) for k, v in seconds.items()},
                  "programs_executed": executor.executed, "cache_hits": executor.cache_hits,
-                 "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements})
+                 "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements,
+                 "evaluated_at": utc_now()})  # when these results were complete (the report's header says it)
     if hasattr(executor, "limits_summary"):  # the policy and each problem's limit: the gate compares them
         meta["time_limits"] = executor.limits_summary()
     if hasattr(executor, "ray_stats"):  # executed on a Ray cluster: nodes, slots, chunks rerun, executors lost
         meta["ray"] = executor.ray_stats()
     summary = summarize(records, ks, meta)
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    write_reports_safely(out_dir, log)
+    write_reports_safely(out_dir, log, problems)
     return summary
 
 
-def write_reports_safely(out_dir: Path, log=print) -> None:
+def utc_now() -> str:
+    """The time of day as summary.json records it: UTC, whole seconds, ISO 8601."""
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def generation_dates(out_dir: Path, started: Optional[str]) -> dict:
+    """When the samples were generated: started_at (the run's first generating invocation; a resumed run keeps
+    it) and finished_at (the last that generated anything); {} for samples none of this run's records saw made."""
+    try:
+        dates = {k: v for k, v in json.loads((out_dir / SUMMARY_FILE).read_text())["generation"].items()
+                 if k in ("started_at", "finished_at") and isinstance(v, str)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        dates = {}
+    if started:
+        dates.setdefault("started_at", started)
+        dates["finished_at"] = utc_now()
+    return dates
+
+
+def write_reports_safely(out_dir: Path, log=print, problems=None) -> None:
     """report.md + report.html next to the results; a report failure never loses the results."""
     from .report import write_reports
     try:
-        write_reports(out_dir)
+        write_reports(out_dir, problems=problems)  # the problems: the drill-down shows assembled programs
     except Exception as exc:  # the evaluation itself is complete and stored
         import sys
         print(f"humaneval-x: warning: could not write the report ({exc!r}); "
@@ -281,7 +302,7 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
     log(plan_line(items, backend, params))
     new_run = check_run_identity(out_dir, identity)
     samples_path = out_dir / SAMPLES_FILE
-    t0 = time.monotonic()
+    t0, started = time.monotonic(), utc_now()
     try:
         generated = run_generation(items, backend, params, samples_path, chat=chat, show_progress=show_progress,
                                    log=log)
@@ -295,7 +316,8 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
                if (s.task_id, s.source_language or "") in wanted and s.sample_index < params.n]
     meta = {"dataset_variant": identity.get("dataset_variant"), "sampling": asdict(params), "chat": chat,
             "settings": identity,  # what made the samples (gate --run repeats it)
-            "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2)}}
+            "generation": {**backend.describe(), "generated_now": generated, "seconds": round(gen_seconds, 2),
+                           **generation_dates(out_dir, started if generated else None)}}
     log(f"samples: {samples_path}")
     if hasattr(backend, "release_replicas"):  # Ray generation replicas: their GPUs/CPUs are free for what follows
         backend.release_replicas()

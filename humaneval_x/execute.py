@@ -147,7 +147,12 @@ def compile_error_detail(language: str, outcome: dict) -> str:
     log = ((outcome.get("compile") or {}).get("stderr") or "") + "\n" + ((outcome.get("compile") or {}).get("stdout") or "")
     lines = [line.strip() for line in log.splitlines() if line.strip() and not line.startswith("#")]
     pattern = re.compile(LANGUAGES[language].compile_error_line)
-    return next((line for line in lines if pattern.search(line)), lines[0] if lines else "compilation failed")[:300]
+    errors = [line for line in lines if pattern.search(line)]
+    # the first error in the program's own file: an unclosed brace in main.cpp can make g++ report a header
+    # included after it (assert.h) first, which is never where the mistake is
+    own = re.compile(r"(?<![\w.])" + re.escape(LANGUAGES[language].source_file) + r":\d+")
+    return next((line for line in errors if own.search(line)), errors[0] if errors else
+                lines[0] if lines else "compilation failed")[:300]
 
 
 def default_workers() -> int:

@@ -15,6 +15,11 @@ RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
 REQUIRED_FIELDS = ("dataset_variant",)  # besides per-problem counts: which problems, as which data
 GROUP_FIELDS = {"per_problem", "problems", "samples", "status_counts"}
+# what a run recorded that its results alone do not say: kept when scores are recomputed from results.jsonl
+# (the report's header shows them: what was evaluated, how, with which images and versions, when)
+CARRIED_FIELDS = ("dataset_variant", "sampling", "generation", "run_name", "time_limits", "settings", "chat",
+                  "samples_file", "clean", "sandbox_images", "tool_versions", "harness_version", "python",
+                  "evaluated_at")
 
 
 @dataclass
@@ -103,7 +108,7 @@ def _from_results(folder: Path, results: Path, summary_path: Path, ks) -> Run:
     if not records:
         raise HarnessError(f"{results}: no results")
     old = read_summary(summary_path)  # the run's variant and settings: the results alone do not say
-    meta = {k: old[k] for k in ("dataset_variant", "sampling", "generation", "run_name", "time_limits") if k in old}
+    meta = {k: old[k] for k in CARRIED_FIELDS if k in old}
     stored_ks = old.get("ks", list(DEFAULT_KS))
     if not isinstance(stored_ks, list) or not stored_ks or not all(type(k) is int and k > 0 for k in stored_ks):
         raise HarnessError(f"{summary_path}: not a humaneval-x summary (ks {stored_ks!r})")
