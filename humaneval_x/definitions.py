@@ -14,7 +14,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
-from .clike import code_positions
+from .clike import code_spans
 
 HEADER_WINDOW = 4096
 C_KEYWORDS = {"if", "for", "while", "switch", "catch", "return", "else", "do", "sizeof", "new", "throw", "synchronized"}
@@ -270,16 +270,63 @@ def _go_name(h: str, j: int, next_of) -> Optional[str]:
     return h[j:e] if k < len(h) and h[k] == "(" else None
 
 
-def _ends_with_type_keyword(seg: list) -> bool:
-    """Whether the header read so far ends with `struct` or `interface` (its `{` opens a type literal)."""
-    k = len(seg)
-    while k and seg[k - 1][1].isspace():
-        k -= 1
-    for word in ("struct", "interface"):
-        w = len(word)
-        if k >= w and "".join(c for _, c in seg[k - w:k]) == word and not (k > w and _word(seg[k - w - 1][1])):
-            return True
-    return False
+class _Header:
+    """The code read so far at one brace depth since the previous statement: pieces of the text with
+    where each began, its last ``HEADER_WINDOW`` characters or more kept."""
+
+    def __init__(self):
+        self.pieces: List[Tuple[int, str]] = []
+        self.size = 0
+
+    def add(self, start: int, text: str) -> None:
+        self.pieces.append((start, text))
+        self.size += len(text)
+        if self.size > 2 * HEADER_WINDOW:
+            while self.size - len(self.pieces[0][1]) >= HEADER_WINDOW:
+                self.size -= len(self.pieces.pop(0)[1])
+            first_start, first = self.pieces[0]
+            cut = self.size - HEADER_WINDOW
+            if cut > 0:
+                self.pieces[0] = (first_start + cut, first[cut:])
+                self.size -= cut
+
+    def clear(self) -> None:
+        self.pieces, self.size = [], 0
+
+    def text(self) -> str:
+        return "".join(t for _, t in self.pieces)
+
+    def index(self, offset: int) -> int:
+        """Where in the code the header's character ``offset`` is."""
+        for start, t in self.pieces:
+            if offset < len(t):
+                return start + offset
+            offset -= len(t)
+        raise IndexError(offset)
+
+    def tail(self, k: int) -> str:
+        """The last ``k`` characters before the trailing blanks."""
+        parts, need, stripping = [], k, True
+        for _, t in reversed(self.pieces):
+            if stripping:
+                t = t.rstrip()
+                if not t:
+                    continue
+                stripping = False
+            parts.append(t[-need:])
+            need -= len(parts[-1])
+            if need <= 0:
+                break
+        return "".join(reversed(parts))
+
+    def ends_with_type_keyword(self) -> bool:
+        """Whether the header ends with `struct` or `interface` (its `{` opens a type literal)."""
+        tail = self.tail(10)
+        return any(tail.endswith(w) and not (len(tail) > len(w) and _word(tail[-len(w) - 1]))
+                   for w in ("struct", "interface"))
+
+
+_TOKENS = re.compile(r"[{};]")
 
 
 @dataclass(frozen=True)
@@ -294,47 +341,47 @@ class Definitions:
     def find(self, code: str, depth: int = 0) -> List[tuple]:
         """[(name, start, end)] of the definitions at brace ``depth`` (end None: still open at the end).
         Scanning stops where the code closes more braces than it opened (a continuation's function end)."""
-        out, level, seg, literal = [], 0, [], []
+        out, level, literal, seg = [], 0, [], _Header()
         current = None  # index into out of the definition being read at `depth`
-        for i, c in code_positions(code, self.backticks):
-            if c == "{":
-                if level == depth:
-                    if self.type_literals and _ends_with_type_keyword(seg):
-                        literal.append(level)
-                        self._append(seg, i, c)
-                        level += 1
+        for s, e in code_spans(code, self.backticks):
+            pos = s
+            for m in _TOKENS.finditer(code, s, e):
+                i, c = m.start(), m.group()
+                if level == depth and pos < i:
+                    seg.add(pos, code[pos:i])
+                pos = i + 1
+                if c == "{":
+                    if level == depth:
+                        if self.type_literals and seg.ends_with_type_keyword():
+                            literal.append(level)
+                            seg.add(i, c)
+                            level += 1
+                            continue
+                        header = seg.text()
+                        found = self.header(header)
+                        if found and found[0] not in C_KEYWORDS:
+                            current = len(out)
+                            out.append([found[0], seg.index(found[1]) if found[1] < len(header) else i, None])
+                        seg.clear()
+                    level += 1
+                elif c == "}":
+                    level -= 1
+                    if literal and literal[-1] == level:
+                        literal.pop()
+                        seg.add(i, c)
                         continue
-                    found = self.header("".join(ch for _, ch in seg))
-                    if found and found[0] not in C_KEYWORDS:
-                        current = len(out)
-                        out.append([found[0], seg[found[1]][0] if found[1] < len(seg) else i, None])
-                    seg = []
-                level += 1
-            elif c == "}":
-                level -= 1
-                if literal and literal[-1] == level:
-                    literal.pop()
-                    self._append(seg, i, c)
-                    continue
-                if level < 0:
-                    break
-                if level == depth:
-                    if current is not None:
-                        out[current][2] = i + 1
-                        current = None
-                    seg = []
-            elif level == depth:
-                if c == ";":
-                    seg = []
-                else:
-                    self._append(seg, i, c)
+                    if level < 0:
+                        return [tuple(d) for d in out]
+                    if level == depth:
+                        if current is not None:
+                            out[current][2] = i + 1
+                            current = None
+                        seg.clear()
+                elif level == depth:  # `;`
+                    seg.clear()
+            if level == depth and pos < e:
+                seg.add(pos, code[pos:e])
         return [tuple(d) for d in out]
-
-    @staticmethod
-    def _append(seg: list, i: int, c: str) -> None:
-        seg.append((i, c))
-        if len(seg) > 2 * HEADER_WINDOW:
-            del seg[:-HEADER_WINDOW]
 
 
 CPP_DEFS = Definitions(cpp_function)
