@@ -79,6 +79,14 @@ def _bootstrap(base: np.ndarray, cand: np.ndarray, k: int, confidence: float, ro
     return float(base_mean), float(cand_mean), float(np.quantile(deltas, alpha)), float(np.quantile(deltas, 1 - alpha))
 
 
+def timeouts(run: Run) -> Optional[int]:
+    """The run's count of `timeout` verdicts (generation and translation samples), or None if not recorded."""
+    counts = [(run.summary.get(k) or {}).get("status_counts") for k in ("overall", "translation_overall")]
+    if not isinstance(counts[0], dict) or not isinstance(counts[0].get("timeout"), int):
+        return None
+    return sum(c.get("timeout", 0) for c in counts if isinstance(c, dict))
+
+
 def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     bv, cv = baseline.summary.get("dataset_variant"), candidate.summary.get("dataset_variant")
     if not bv or not cv:  # load_run refuses such summaries; a Run made in code is checked too
@@ -86,7 +94,8 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     if bv != cv:
         raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
     from .limits import compare_time_limits  # different time-limit policies: refused, not gated silently
-    refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"))
+    refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"),
+                                           timeouts(baseline), timeouts(candidate))
     if refusal:
         raise GateInputError(refusal)
     if warning:

@@ -176,11 +176,15 @@ def _task_order(kv):
     return prefix, int(num)
 
 
-def compare_time_limits(base: Optional[dict], cand: Optional[dict]):
+def compare_time_limits(base: Optional[dict], cand: Optional[dict], base_timeouts: Optional[int] = None,
+                        cand_timeouts: Optional[int] = None):
     """(refusal or None, warning or None) for gating two runs' summaries' ``time_limits`` records.
 
     Different policies (kind, factor, floor, ceiling, flat limit, wall or compile limits) are refused:
-    a different limit can turn the same program into a timeout. Same policy with different
+    a different limit can turn the same program into a timeout. Except where that cannot have happened
+    (``bridged``): every limit of one run is at most the other's and that run had no timeout at all
+    (``*_timeouts``: its count of `timeout` verdicts), so each of its programs ended within its limits
+    and would have got the same verdict under the other's (a warning says so). Same policy with different
     per-problem limits (references measured on other machines or images) is a warning."""
     if not base or not cand:
         which = "baseline" if not base else "candidate"
@@ -190,6 +194,9 @@ def compare_time_limits(base: Optional[dict], cand: Optional[dict]):
                       f"other used {_policy_text((cand or base)['policy'])}: timeouts may differ between them")
     bp, cp = base.get("policy"), cand.get("policy")
     if bp != cp:
+        bridge = bridged(base, cand, base_timeouts, cand_timeouts)
+        if bridge:
+            return None, bridge
         return (f"the runs used different time-limit policies: baseline {_policy_text(bp)}, candidate "
                 f"{_policy_text(cp)}; a timeout under one may pass under the other, so they are not gated "
                 "against each other (rerun the candidate under the baseline's policy: `gate --run` does, whatever its "
@@ -201,6 +208,47 @@ def compare_time_limits(base: Optional[dict], cand: Optional[dict]):
                       f"times measured on other images or machines), e.g. " +
                       ", ".join(f"{t} {bl[t]:g} s vs {cl[t]:g} s" for t in diff[:3]))
     return None, None
+
+
+def _limit_triples(record: dict) -> Optional[Dict[str, tuple]]:
+    """task_id -> (CPU, wall, compile) limits a run recorded (compile None: the language's own), or None
+    where the record does not say them all."""
+    from .languages import language_of_task
+    policy, cpu = record.get("policy") or {}, record.get("limits_cpu_s")
+    if policy.get("kind") not in ("reference", "flat") or not isinstance(cpu, dict) or not cpu:
+        return None
+    run, comp = policy.get("run_timeout_s"), policy.get("compile_timeout_s")
+    if not (isinstance(run, (int, float)) or run == "max(3 x cpu, cpu + 10)"):
+        return None
+    if not (isinstance(comp, (int, float)) or comp == "language"):
+        return None
+    out = {}
+    for task, c in cpu.items():
+        if not isinstance(c, (int, float)):
+            return None
+        try:
+            lang_compile = language_of_task(task).compile_timeout
+        except Exception:
+            return None
+        out[task] = (float(c), float(run) if isinstance(run, (int, float)) else wall_for(c),
+                     float(comp) if isinstance(comp, (int, float)) else lang_compile)
+    return out
+
+
+def bridged(base: dict, cand: dict, base_timeouts: Optional[int], cand_timeouts: Optional[int]) -> Optional[str]:
+    """A warning when two different policies cannot have given the runs different verdicts: one run's CPU, wall
+    and compile limits are each at most the other's, problem by problem, and that run had no timeout (so its
+    programs ended within its limits, and within the other's larger ones); else None (refused)."""
+    bl, cl = _limit_triples(base), _limit_triples(cand)
+    if not bl or not cl or set(bl) != set(cl):
+        return None
+    for name, small, large, timeouts in (("baseline", bl, cl, base_timeouts), ("candidate", cl, bl, cand_timeouts)):
+        if timeouts == 0 and all(s <= g for t in small for s, g in zip(small[t], large[t])):
+            other = "candidate" if name == "baseline" else "baseline"
+            return (f"the runs used different time-limit policies (baseline {_policy_text(base.get('policy'))}; "
+                    f"candidate {_policy_text(cand.get('policy'))}), but every limit of the {name} is at most the "
+                    f"{other}'s and the {name} had no timeout: its verdicts are those the {other}'s limits give")
+    return None
 
 
 def _policy_text(p: Optional[dict]) -> str:

@@ -253,6 +253,19 @@ def test_a_policy_this_version_cannot_repeat_is_one_line(tmp_path, rates):
         candidate_run_args(base)
 
 
+def verdicts_as_run(base, folder, meta: dict):
+    """A run folder holding a baseline's own verdicts (per problem, its n samples, c of them passed) with ``meta``:
+    a candidate made by other settings that scores exactly what the baseline scored."""
+    records = [{"task_id": t, "sample_index": s, "language": g.split(":", 1)[1], "source_language": None,
+                "status": "passed" if s < c else "failed", "passed": s < c}
+               for g, v in base.groups().items() if g.startswith("lang:") for t, (n, c) in v["per_problem"].items()
+               for s in range(n)]
+    folder.mkdir()
+    (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "summary.json").write_text(json.dumps(summarize(records, (1,), meta)))
+    return folder
+
+
 def stored_baselines():
     from pathlib import Path
     return sorted(Path(__file__).resolve().parent.parent.glob("reports/*/summary.json"))
@@ -277,16 +290,9 @@ def test_stored_baseline_gates_against_a_candidate_made_today(tmp_path, path):
     limits = {t: policy.cpu_limit(ref) for t, ref in recorded.get("reference_cpu_s", {}).items()}
     assert compare_time_limits(recorded, {"policy": policy.describe(), "limits_cpu_s": limits})[0] is None
     # the candidate: the baseline's own verdicts, recorded as a run made today with these arguments
-    records = [{"task_id": t, "sample_index": s, "language": g.split(":", 1)[1], "source_language": None,
-                "status": "passed" if s < c else "failed", "passed": s < c}
-               for g, v in base.groups().items() if g.startswith("lang:") for t, (n, c) in v["per_problem"].items()
-               for s in range(n)]
-    cand = tmp_path / "candidate"
-    cand.mkdir()
-    (cand / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    meta = {"dataset_variant": args["dataset_variant"], "sampling": params,
-            "time_limits": {"policy": policy.describe(), "limits_cpu_s": limits}}
-    (cand / "summary.json").write_text(json.dumps(summarize(records, (1,), meta)))
+    cand = verdicts_as_run(base, tmp_path / "candidate", {
+        "dataset_variant": args["dataset_variant"], "sampling": params,
+        "time_limits": {"policy": policy.describe(), "limits_cpu_s": limits}})
     res = cli("--baseline", str(path), "--candidate", str(cand))
     assert res.returncode == 0, res.stderr
     assert "verdict: PASS" in res.stdout
@@ -359,3 +365,64 @@ def test_gate_refuses_a_stored_summary_without_usable_counts(tmp_path, rates, pe
     res = cli("--baseline", str(stored), "--candidate", str(good))
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "per-problem counts" in res.stderr
+
+
+# ------------------------------------------------------------------ a plain default run against each stored baseline
+def cli_defaults(command: str = "evaluate_generation") -> dict:
+    """The defaults of a command as the command line has them (what a run without flags uses)."""
+    import inspect
+
+    from humaneval_x.cli import CLI
+    return {k: p.default for k, p in inspect.signature(getattr(CLI, command)).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def default_limits(base):
+    """The time-limit record a run without flags makes today over the baseline's problems (its per-problem
+    limits from the baseline's reference times, as today's policy turns them into limits)."""
+    from humaneval_x.cli import _timeouts
+    policy = _timeouts(None, None, None)
+    refs = base.summary["time_limits"].get("reference_cpu_s") or {}
+    return {"policy": policy.describe(), "limits_cpu_s": {t: policy.cpu_limit(ref) for t, ref in refs.items()}}
+
+
+@pytest.mark.parametrize("path", stored_baselines(), ids=lambda p: p.parent.name)
+def test_stored_baseline_records_todays_defaults(path):
+    """Fails whenever the code's defaults and a stored baseline's settings drift apart beyond what the gate bridges
+    (then remake it with its make.sh): the dataset variant, prompt settings and backend a run without flags uses are
+    the ones the baseline recorded, and its time-limit policy is today's default, or one the gate bridges for ANY
+    default run, timeouts or not (every limit of the baseline at most today's, and no timeout in the baseline)."""
+    from humaneval_x.gate import timeouts
+    defaults = cli_defaults()
+    base = load_run(path)
+    s = base.summary
+    assert s["dataset_variant"] == defaults["dataset_variant"], "dataset variant: stored vs today's default"
+    for key in ("tag", "strip", "seed"):
+        assert s["settings"][key] == defaults[key], key
+    assert s["generation"]["backend"] == defaults["backend"]
+    refusal, _ = compare_time_limits(s["time_limits"], default_limits(base), timeouts(base), None)
+    assert refusal is None, refusal
+
+
+@pytest.mark.parametrize("path", stored_baselines(), ids=lambda p: p.parent.name)
+def test_stored_baseline_gates_a_plain_default_candidate(tmp_path, path):
+    """The must-hold of issue 27: `gate --baseline reports/<stored>/summary.json --candidate <a run made with
+    today's defaults>` exits 0 or 1, never 2. The candidate is what `evaluate-generation` writes without flags
+    (today's default dataset variant and time-limit policy, its per-problem limits from the baseline's reference
+    times as today's policy turns them into limits), scoring the baseline's own verdicts."""
+    base = load_run(path)
+    cand = verdicts_as_run(base, tmp_path / "default-candidate", {
+        "dataset_variant": cli_defaults()["dataset_variant"], "time_limits": default_limits(base)})
+    res = cli("--baseline", str(path), "--candidate", str(cand))
+    assert res.returncode in (0, 1), res.stderr
+    assert res.returncode == 0 and "verdict: PASS" in res.stdout, res.stdout + res.stderr
+    # a candidate whose programs time out (under today's limits) is gated all the same: exit 0 or 1
+    rows = [json.loads(line) for line in (cand / "results.jsonl").read_text().splitlines()]
+    failed = [r for r in rows if not r["passed"]]
+    for r in failed[:len(failed) // 2]:
+        r["status"] = "timeout"
+    (cand / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (cand / "summary.json").write_text(json.dumps(summarize(rows, (1,), {
+        "dataset_variant": cli_defaults()["dataset_variant"], "time_limits": default_limits(base)})))
+    res = cli("--baseline", str(path), "--candidate", str(cand))
+    assert res.returncode in (0, 1) and "verdict:" in res.stdout, res.stderr

@@ -122,9 +122,11 @@ def test_a_changed_canonical_solution_is_not_served_an_old_reference(problems, c
 
 
 # ------------------------------------------------------------------ the gate
-def _run_dir(path, time_limits):
+def _run_dir(path, time_limits, timeouts=0):
+    """Five problems, three of six samples passed each; ``timeouts`` of the failed ones timed out."""
     records = [{"task_id": f"Python/{i}", "sample_index": s, "language": "python", "source_language": None,
-                "status": "passed" if s < 3 else "failed", "passed": s < 3} for i in range(5) for s in range(6)]
+                "status": "passed" if s < 3 else "timeout" if i * 3 + s - 3 < timeouts else "failed",
+                "passed": s < 3} for i in range(5) for s in range(6)]
     path.mkdir()
     (path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     meta = {"dataset_variant": "errata-v1", **({"time_limits": time_limits} if time_limits else {})}
@@ -137,13 +139,35 @@ def _record(policy, limit=2.0):
 
 
 def test_gate_refuses_runs_with_different_policies(tmp_path):
+    """Refused where a limit could have made the difference: the run with the smaller limits had timeouts."""
     ref = _record(LimitPolicy())
-    base = _run_dir(tmp_path / "a", ref)
+    base = _run_dir(tmp_path / "a", ref, timeouts=1)
     assert gate(base, _run_dir(tmp_path / "b", ref))["verdict"] == "pass"
     with pytest.raises(GateInputError, match="different time-limit policies"):
         gate(base, _run_dir(tmp_path / "c", _record(LimitPolicy(kind="flat", flat=5), 5.0)))
     with pytest.raises(GateInputError, match="different time-limit policies"):
-        gate(base, _run_dir(tmp_path / "d", _record(LimitPolicy(factor=3))))
+        gate(base, _run_dir(tmp_path / "d", _record(LimitPolicy(factor=3)), timeouts=2))
+    mixed = {"policy": LimitPolicy(floor=2.0).describe(), "limits_cpu_s": {f"Python/{i}": 2.0 + 2 * (i % 2)
+                                                                          for i in range(5)}}
+    with pytest.raises(GateInputError, match="different time-limit policies"):  # neither run's limits all smaller
+        gate(_run_dir(tmp_path / "e", _record(LimitPolicy(), 3.0)), _run_dir(tmp_path / "f", mixed))
+
+
+def test_gate_bridges_policies_that_cannot_have_changed_a_verdict(tmp_path, capsys):
+    """The stored baseline's case: a 2 s floor, no timeout; a candidate under today's 3 s floor, timeouts or not.
+    Every baseline program ended within its limits, so the larger limits give it the same verdicts."""
+    old = _run_dir(tmp_path / "a", _record(LimitPolicy(floor=2.0), 2.0))
+    today = _run_dir(tmp_path / "b", _record(LimitPolicy(), 3.0), timeouts=2)
+    for base, cand in ((old, today), (today, old)):  # either side may be the one with smaller limits
+        assert gate(base, cand)["verdict"] in ("pass", "regression")
+        err = capsys.readouterr().err
+        assert "every limit of the " + ("baseline" if base is old else "candidate") in err and "no timeout" in err
+    with pytest.raises(GateInputError, match="different time-limit policies"):  # the smaller side timed out
+        gate(_run_dir(tmp_path / "c", _record(LimitPolicy(floor=2.0), 2.0), timeouts=1), today)
+    flat = _run_dir(tmp_path / "d", {"policy": LimitPolicy(kind="flat", flat=2, run_timeout=30).describe(),
+                                     "limits_cpu_s": {f"Python/{i}": 2.0 for i in range(5)}})
+    with pytest.raises(GateInputError, match="different time-limit policies"):  # its wall limit is larger (30 s)
+        gate(flat, today)
 
 
 def test_gate_flags_unrecorded_policy_and_different_limits(tmp_path, capsys):
