@@ -23,6 +23,10 @@ class AssemblyError(HarnessError):
     """The test code of a record does not have the shape assembly relies on (a data bug)."""
 
 
+class SampleRejected(Exception):
+    """A sample the harness does not assemble, by a documented rule (its own compile_error)."""
+
+
 # ---------------------------------------------------------------- Python
 # The done call prints the sentinel only when made by the module's own code at its last line (the
 # line number is filled in by assembly), so a completion that calls it early and exits does not pass.
@@ -62,20 +66,40 @@ CPP_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 CPP_OPERATOR_NAMES = {"and", "and_eq", "bitand", "bitor", "compl", "not", "not_eq", "or", "or_eq", "xor", "xor_eq"}
 
 
+# names no directive may undefine (or whose meaning a pop would not restore)
+CPP_UNGUARDED = CPP_OPERATOR_NAMES | {
+    "defined", "_Pragma", "__VA_ARGS__", "__VA_OPT__", "__has_include", "__has_include_next", "__has_attribute",
+    "__has_cpp_attribute", "__has_builtin", "__FILE__", "__LINE__", "__DATE__", "__TIME__", "__TIMESTAMP__",
+    "__COUNTER__", "__BASE_FILE__", "__FILE_NAME__", "__INCLUDE_LEVEL__", "__cplusplus"}
+CPP_SPLICE = re.compile(r"\\[ \t]*\r?\n")
+CPP_DIRECTIVE_NAME = re.compile(r"(?:#|%:)\s*(?:define|undef)\s+(\w+)")
+
+
 @lru_cache(maxsize=None)
-def cpp_guarded_names(test: str, prompt: str) -> tuple:
-    """The identifiers of ``test`` but the prompt's own functions (the entry point may be a macro of the
-    sample's): a macro of the sample with one of these names ends with the sample (`#define abs(x) 0`
-    or `#define issame(a, b) true` cannot stand in for what the test calls). push_macro/pop_macro
-    restore what the names were before the sample, whatever way the sample spelled its #define."""
-    own = {name for name, _, _ in CPP_DEFS.find(prompt)}
-    return tuple(sorted(set(CPP_IDENTIFIER.findall(strip_comments_and_strings(test, False))) - own - CPP_OPERATOR_NAMES))
+def cpp_test_names(test: str, prompt: str) -> frozenset:
+    """The identifiers of ``test`` but the prompt's entry point (a sample may implement it as a macro)."""
+    split = _prompt_split(prompt, CPP_DEFS)
+    entry = {split[1]} if split else set()
+    return frozenset(CPP_IDENTIFIER.findall(strip_comments_and_strings(test, False))) - entry
+
+
+def cpp_guarded_names(problem, completion: str) -> list:
+    """The names whose macros end with the sample: every identifier of the test and every name the sample
+    defines or undefines (so that `#define abs(x) 0`, `#define issame(a, b) true` or `#define
+    __assert_fail(...)` cannot stand in for what the test or its headers use). The sample's text is
+    read as the preprocessor reads it: trigraphs for `\\` and `#`, line splices, then comments."""
+    text = CPP_SPLICE.sub("", completion.replace("??/", "\\").replace("??=", "#"))
+    if "push_macro" in text or "pop_macro" in text:
+        raise SampleRejected("the sample uses push_macro/pop_macro, which the harness keeps for itself "
+                             "(it restores the test's names after the sample)")
+    mine = set(CPP_DIRECTIVE_NAME.findall(strip_comments_and_strings(text, False)))
+    return sorted((cpp_test_names(problem.test, problem.prompt) | mine) - CPP_UNGUARDED)
 
 
 def assemble_cpp(problem, head: str, completion: str) -> str:
     missing = "".join(f"#include<{h}>\n" for h in CPP_INCLUDES
                       if not re.search(r"#include\s*<" + re.escape(h) + r">", head))
-    names = cpp_guarded_names(problem.test, problem.prompt)
+    names = cpp_guarded_names(problem, completion)
     push = "".join(f'#pragma push_macro("{n}")\n' for n in names)
     pop = "".join(f'#undef {n}\n#pragma pop_macro("{n}")\n' for n in names)
     test = problem.test.rstrip()
@@ -163,7 +187,17 @@ GO_IMPORT_PATH = re.compile(r"\"([^\"]+)\"")
 # many `import (` lines is read once, not once per line)
 GO_TOP_IMPORTS = re.compile(r"^[ \t]*(?:package[ \t]+\w+[ \t]*|import[ \t]*(\([^()]*\)|[\w.]*[ \t]*\"[^\"\n]*\"))[ \t]*(?:;[ \t]*)?(?:\n|$)",
                             re.M)
-GO_IMPORT_SPEC = re.compile(r"(?:([\w.]+)[ \t]+)?\"([^\"]+)\"")
+# (possessive alias and a start only at a word's start: a long word in an import block was quadratic)
+GO_IMPORT_SPEC = re.compile(r"(?<![\w.])(?:([\w.]++)[ \t]+)?\"([^\"]+)\"")
+GO_SELECTOR = re.compile(r"(?<![\w.])(\w+)\s*\.")
+# Go's predeclared identifiers: legal to redeclare at package level, where a sample's `var false =
+# true` would stand in for what its test compares with; a sample may not redeclare one its test uses
+GO_PREDECLARED = frozenset((
+    "true false nil iota bool byte rune string error any comparable int int8 int16 int32 int64 uint uint8 "
+    "uint16 uint32 uint64 uintptr float32 float64 complex64 complex128 append cap clear close complex copy "
+    "delete imag len make max min new panic print println real recover").split())
+GO_DECL = re.compile(r"\b(?:(var|const|type)\b\s*(\(?)|func\s+(\w+))")
+GO_SPEC_NAMES = re.compile(r"\s*(\w+(?:\s*,\s*\w+)*)")
 GO_TOP_NAME = re.compile(r"^[ \t]*(?:func|type|var|const)\s+(\w+)", re.M)  # `^\s*`: quadratic on blank lines
 
 
@@ -180,13 +214,36 @@ def go_used_packages(code: str, candidates, bare: Optional[str] = None) -> list:
     """Standard packages the code really uses (names in comments or strings do not count; ``bare``: the
     code already without them)."""
     bare = strip_comments_and_strings(code) if bare is None else bare
-    names = {go_package_name(p) for p in candidates}
-    if not names:
-        return []
-    # one pass for all the names (a pass per name read a megabyte sample twenty times)
-    pattern = r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\s*\."
-    found = set(re.findall(pattern, bare))
+    found = set(GO_SELECTOR.findall(bare))  # every `name.` once, whatever the number of candidates
     return [p for p in candidates if go_package_name(p) in found]
+
+
+def go_top_declared(top: str) -> set:
+    """Names a Go file's top-level text (``top_level_text``) declares: `var|const|type` specs, alone or
+    grouped (`var ( a, b = 1, 2 )`), and functions (methods declare none at package level)."""
+    names, pos = set(), 0
+    while True:
+        m = GO_DECL.search(top, pos)
+        if m is None:
+            return names
+        pos = m.end()
+        if m.group(3):
+            names.add(m.group(3))
+            continue
+        if not m.group(2):  # one spec: up to the line's end
+            end = top.find("\n", pos)
+            specs = [top[pos:len(top) if end < 0 else end]]
+        else:  # a group: to its closing parenthesis
+            depth, i = 1, pos
+            while i < len(top) and depth:
+                depth += {"(": 1, ")": -1}.get(top[i], 0)
+                i += 1
+            specs = re.split(r"[\n;]", top[pos:i - 1 if depth == 0 else i])
+            pos = i
+        for spec in specs:
+            sm = GO_SPEC_NAMES.match(spec)
+            if sm:
+                names.update(n.strip() for n in sm.group(1).split(","))
 
 
 def go_hoist_imports(code: str):
@@ -209,6 +266,11 @@ def assemble_go(problem, head: str, completion: str) -> str:
     body, own = go_hoist_imports(GO_IMPORT_BLOCK.sub("", head, count=1) + completion)
     test = problem.test
     declared = set(GO_TOP_NAME.findall(top_level_text(body + "\n" + test)))
+    shadowed = sorted(go_top_declared(top_level_text(body)) & GO_PREDECLARED
+                      & set(re.findall(r"\w+", strip_comments_and_strings(test))))
+    if shadowed:
+        raise SampleRejected(f"the sample redeclares {', '.join(shadowed)} at package level, which its test uses "
+                             "as Go's own (predeclared identifiers are not the sample's to replace)")
     aliased = [(a, p) for a, p in own if a and a != go_package_name(p)]
     known = [p for p in dict.fromkeys(go_imports(problem.extra.get("import", "")) + [p for a, p in own if not a]
                                       + list(GO_STD_PACKAGES)) if p not in setup_imports]
@@ -220,8 +282,9 @@ def assemble_go(problem, head: str, completion: str) -> str:
     mine = set(go_used_packages(body, known, bare))
     used = [p for p in known if p in needed or (p in mine and go_package_name(p) not in declared)]
     specs = [(None, p) for p in setup_imports + used]
+    selectors = set(GO_SELECTOR.findall(bare))
     specs += [(a, p) for a, p in dict.fromkeys(aliased)
-              if a == "_" or (a != "." and a not in declared and go_used_packages(body, [a], bare))]
+              if a == "_" or (a != "." and a not in declared and a in selectors)]
     header = ("package main\n\nimport (\n" + "".join(f'    {a + " " if a else ""}"{p}"\n' for a, p in specs)
               + '    hxos "os"\n    "hxsentinel"\n)\n\n')
     keep = "".join(f"    _ = {a or go_package_name(p)}.{GO_STD_PACKAGES[p]}\n" for a, p in specs

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
-from .assembly import prepare_sample
+from .assembly import SampleRejected, prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
 from .result_cache import cache_key
@@ -56,9 +56,13 @@ def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
     # translation continues the target's declaration, which the prompt ends with; the prompt also
     # holds helper functions that some declarations lack (CPP/38, Go/10, ...), so the program compiles.
     # A fenced or whole-function sample (other tools' format) is unwrapped / used as the program.
+    form, cleaned = "completion", ""
     try:
         form, head, cleaned = prepare_sample(lang, problem, sample.generation, clean, getattr(sample, "whole", False))
         program = lang.assemble(problem, head, cleaned)
+    except SampleRejected as e:
+        return Job(sample, lang.name, cleaned, "", form, outcome={"status": "compile_error", "stage": "assemble",
+                                                                "detail": str(e)[:300]})
     except Exception as e:  # noqa: BLE001 - a bug of assembly or of a record: this sample's harness_error
         return Job(sample, lang.name, "", "", outcome={
             "status": "harness_error", "stage": "assemble",

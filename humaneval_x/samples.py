@@ -62,12 +62,7 @@ def parse_sample(rec: dict, where: str, counters: Dict[tuple, int]) -> Sample:
         raise HarnessError(f"{where}: needs a string field 'generation' (or 'completion', or evalplus's 'solution')")
     if key == "generation" and "completion" in rec and rec["completion"] != code:
         raise HarnessError(f"{where}: fields 'generation' and 'completion' differ; keep the one to evaluate")
-    code = code.lstrip(BOM)
-    try:
-        code.encode("utf-8")
-    except UnicodeEncodeError as exc:  # JSON allows lone surrogates ("\ud800"); no program text holds one
-        raise HarnessError(f"{where}: field '{key}' is not valid Unicode text (a lone surrogate "
-                           f"{code[exc.start]!r} at character {exc.start})") from None
+    code = _unicode_text(code.lstrip(BOM), where, key)
     source = rec.get("source_language")
     if source is not None:
         try:
@@ -85,9 +80,20 @@ def parse_sample(rec: dict, where: str, counters: Dict[tuple, int]) -> Sample:
         raise HarnessError(f"{where}: sample_index must be a non-negative integer")
     counters[ck] = max(counters.get(ck, 0), idx + 1)
     texts = {f: rec.get(f) for f in ("chat_answer", "chat_reasoning")}
-    texts = {f: v if isinstance(v, str) else None for f, v in texts.items()}
+    texts = {f: _unicode_text(v, where, f) if isinstance(v, str) else None for f, v in texts.items()}
     return Sample(task_id, idx, code, source, whole=key in WHOLE_KEYS, answer=texts["chat_answer"],
                   reasoning=texts["chat_reasoning"])
+
+
+def _unicode_text(text: str, where: str, key: str) -> str:
+    """``text`` if it can be written as UTF-8: JSON allows lone surrogates ("\\ud800"), no program or
+    answer holds one, and every text field of a sample is copied into results.jsonl."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise HarnessError(f"{where}: field '{key}' is not valid Unicode text (a lone surrogate "
+                           f"{text[exc.start]!r} at character {exc.start})") from None
+    return text
 
 
 def load_samples(path, format: str = "auto", language: Optional[str] = None) -> List[Sample]:

@@ -119,6 +119,55 @@ def test_java_imports_the_tests_types_by_name(problems):
     assert "import java.util.Objects;\n" in job.program and "import java.util.Arrays;\n" in job.program
 
 
+GO_F = "func HasCloseElements(numbers []float64, threshold float64) bool {\n    return false\n}\n"
+
+
+def test_go_import_handling_is_linear(data_dir):
+    """Found by an attacker session: a long word in an import block (a backtracking alias pattern), many
+    aliased imports (one pass over the body per alias), many plain imports (one alternation of all)."""
+    cases = [("Go/0", "import (\n" + "a" * 200_000 + "\n)\n" + GO_F),
+             ("Go/0", "    return false\nimport (\n" + "a" * 200_000 + "\n)\n}\n"),
+             ("Go/0", "".join(f'import a{i} "x{i}"\n' for i in range(8000)) + GO_F),
+             ("Go/0", "".join(f'import "q{i}"\n' for i in range(16000)) + GO_F + "\n" + " " * 400_000 + "\n")]
+    for task_id, seconds, status in _timed_jobs(data_dir, cases, budget_s=5):
+        assert seconds < 5, (task_id, seconds, status)
+
+
+def test_go_sample_may_not_redeclare_what_its_test_uses_as_predeclared(problems):
+    """Found by an attacker session: `var false = 1 == 1` made the test's assert.Equal(false, ...) true."""
+    for decl in ("var false = 1 == 1\n", "var (\n    x, false = 0, 1 == 1\n)\n", "const ( a = 1; false = true )\n"):
+        job = make_job(Sample("Go/0", 0, decl + "\n" + GO_F.replace("return false", "return true")), problems["Go/0"])
+        assert job.outcome and job.outcome["status"] == "compile_error" and "false" in job.outcome["detail"], job.outcome
+    # a name the test does not use, and a predeclared name used as itself, stay legal
+    job = make_job(Sample("Go/0", 0, "var x = len(\"ab\")\n\n" + GO_F), problems["Go/0"])
+    assert job.outcome is None
+
+
+def test_cpp_guards_what_the_sample_defines_and_refuses_the_macro_stack(problems):
+    """Found by an attacker session: `#define __assert_fail(...) ((void)0)` switched off the test's
+    asserts (a name of assert.h's expansion, not of the test); spelled with a line splice or a comment too."""
+    for define in ("#define __assert_fail(...) ((void)0)", "#define __assert_f\\\nail(...) ((void)0)",
+                   "#/**/define __assert_fail(...) ((void)0)", "%:define __assert_fail(...) ((void)0)"):
+        job = make_job(Sample("CPP/0", 0, "    return false;\n" + define + "\n#define _ASSERT_H_DECLS\n}\n"), problems["CPP/0"])
+        assert job.outcome is None
+        assert '#pragma push_macro("__assert_fail")' in job.program, define
+        assert job.program.index("#undef __assert_fail") > job.program.index("_ASSERT_H_DECLS")
+    job = make_job(Sample("CPP/0", 0, '    return false;\n#pragma pop_macro("abs")\n}\n'), problems["CPP/0"])
+    assert job.outcome["status"] == "compile_error" and "push_macro" in job.outcome["detail"]
+
+
+def test_every_text_field_of_a_sample_is_valid_unicode(tmp_path):
+    """Found by an attacker session: a lone surrogate in `chat_answer` crashed the run after execution
+    (results.jsonl could not be written), losing the neighbours' results; now one line before any work."""
+    f = tmp_path / "s.jsonl"
+    f.write_text(json.dumps({"task_id": "Python/0", "generation": "    return True\n"}) + "\n"
+                 + json.dumps({"task_id": "Python/1", "generation": "    return []\n", "chat_answer": "```\ud800```"}) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "humaneval_x.cli", "evaluate-samples", str(f), "--progress", "false"],
+                          capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert "chat_answer" in proc.stderr and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
 # ---------------------------------------------------------------- fuzz: pathological text per language
 FUZZ_TASKS = {"python": "Python/0", "cpp": "CPP/0", "java": "Java/10", "js": "JavaScript/0", "go": "Go/0"}
 
@@ -155,6 +204,8 @@ def test_a_sample_cannot_stand_in_for_what_its_test_uses(problems, docker_client
     jobs = [make_job(Sample("Go/2", 0, GO_FAKE_MATH), problems["Go/2"]),
             make_job(Sample("CPP/2", 0, CPP_FAKE_ABS), problems["CPP/2"]),
             make_job(Sample("Java/11", 0, JAVA_FAKE_OBJECTS), problems["Java/11"])]
+    jobs.append(make_job(Sample("CPP/0", 0, "    return false;\n#define _ASSERT_H_DECLS\n"
+                                            "#define __assert_fail(...) ((void)0)\n}\n"), problems["CPP/0"]))
     jobs += [make_job(Sample(t, 1, problems[t].canonical_solution), problems[t], clean=False)
              for t in ("Go/2", "CPP/2", "Java/11")]
     java10 = problems["Java/10"]
@@ -166,6 +217,7 @@ def test_a_sample_cannot_stand_in_for_what_its_test_uses(problems, docker_client
     assert results[("Go/2", 0)]["status"] == "compile_error", results[("Go/2", 0)]
     assert results[("CPP/2", 0)]["status"] == "failed", results[("CPP/2", 0)]
     assert results[("Java/11", 0)]["status"] == "compile_error", results[("Java/11", 0)]
+    assert results[("CPP/0", 0)]["status"] == "failed", results[("CPP/0", 0)]
     for t in ("Go/2", "CPP/2", "Java/11"):
         assert results[(t, 1)]["status"] == "passed", results[(t, 1)]
     assert results[("Java/10", 2)]["status"] == "passed", results[("Java/10", 2)]
