@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from humaneval_x.languages import LANGUAGES
-from humaneval_x.sandbox.images import _artifacts, context_files, image_tag
+from humaneval_x.sandbox.images import _artifacts, context_files, image_tag, runner_files
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = "humaneval_x/_assets/"
@@ -65,10 +65,11 @@ def clean_env(env_dir, **extra):
 def test_wheel_ships_the_assets_byte_for_byte(wheel):
     with zipfile.ZipFile(wheel) as z:
         shipped = {n[len(ASSETS):]: z.read(n) for n in z.namelist() if n.startswith(ASSETS)}
-    expected = {"runners/runner.py": (ROOT / "runners" / "runner.py").read_bytes()}
+    runner = runner_files()  # the runner's entry point and its whole package
+    expected = {f"runners/{name}": content for name, content in runner.items()}
     for lang in LANGUAGES:
         for name, content in context_files(lang).items():  # exactly what the image tag hashes
-            if name != "runner.py":
+            if name not in runner:
                 expected[f"sandboxes/{lang}/{name}"] = content
         for art in _artifacts(lang):
             assert f"sandboxes/{lang}/{art['file']}" not in shipped  # fetched and checked at build time

@@ -1,6 +1,6 @@
 """The sandbox interface: a lifecycle (start, execute many, stop) shared by all implementations.
 
-A request/result pair is the runner protocol (see ``runners/runner.py``). Every
+A request/result pair is the runner protocol (see ``runners/hxrunner/``). Every
 implementation must pass ``tests/test_sandbox_contract.py``.
 """
 from __future__ import annotations

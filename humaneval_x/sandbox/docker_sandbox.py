@@ -4,7 +4,7 @@ The container idles (``sleep infinity`` under Docker's init); the runner is star
 with ``docker exec`` and fed JSON requests through the exec's attached stdin. The
 container has no network, memory, pid and CPU limits, a read-only root with a tmpfs
 ``/tmp``, and only the capabilities the runner needs to put each program in namespaces
-and a uid of its own (see ``runners/runner.py``); programs themselves have none.
+and a uid of its own (see ``runners/hxrunner/``); programs themselves have none.
 
 Every reply is MAC'd with a per-worker secret chosen here and bound to its request id:
 one that does not verify condemns the worker (``SandboxCondemned``).

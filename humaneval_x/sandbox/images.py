@@ -1,7 +1,7 @@
 """Sandbox images: content-hashed tags, building, and the base image bootstrap.
 
 An image's tag is a hash of its build context (the Dockerfile and files under
-``sandboxes/<lang>/``, the runner, and pinned artifacts), so an image is rebuilt
+``sandboxes/<lang>/``, the runner package, and pinned artifacts), so an image is rebuilt
 only when its recipe changes. Artifacts that need HTTPS (npm packages) are
 fetched on the host, checked against their sha256, and copied into the context.
 """
@@ -20,7 +20,18 @@ from ..paths import RUNNERS_DIR, SANDBOXES_DIR, user_cache_dir
 
 BASE_IMAGE = "debian:bookworm-slim"
 IMAGE_REPO = "humaneval-x"
-RUNNER_FILE = RUNNERS_DIR / "runner.py"
+RUNNER_ENTRY = "runner.py"     # runners/runner.py -> /opt/hx/runner.py
+RUNNER_PACKAGE = "hxrunner"    # runners/hxrunner/ -> /opt/hx/hxrunner/ (COPY in every Dockerfile)
+
+
+def runner_files() -> Dict[str, bytes]:
+    """Name in the build context -> content of every file of the runner: its entry point and the whole
+    package (sources only: no byte code a host-side import left behind)."""
+    files = {RUNNER_ENTRY: (RUNNERS_DIR / RUNNER_ENTRY).read_bytes()}
+    for p in sorted((RUNNERS_DIR / RUNNER_PACKAGE).rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            files[p.relative_to(RUNNERS_DIR).as_posix()] = p.read_bytes()
+    return files
 
 
 def _sha256(data: bytes) -> str:
@@ -40,7 +51,7 @@ def context_files(lang: str) -> Dict[str, bytes]:
     skip = {a["file"] for a in _artifacts(lang)}
     files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
              if p.is_file() and p.name not in skip}
-    files["runner.py"] = RUNNER_FILE.read_bytes()
+    files.update(runner_files())
     return files
 
 

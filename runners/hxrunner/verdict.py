@@ -1,0 +1,32 @@
+"""The verdict rule (pure): a run's outcome and output -> status and detail."""
+import signal
+
+from .policy import RUN_FILE_LIMIT
+
+
+def sentinel_seen(out_bytes, sentinel):
+    """The test suite ran to its end: its last line, the per-execution sentinel, is in the output."""
+    return bool(sentinel) and ("\n%s\n" % sentinel).encode() in out_bytes
+
+
+def verdict(req, run, out_bytes, sentinel):
+    """{"status", "detail"} of a finished run (``run``: returncode, timed_out, stdout, stderr text;
+    ``out_bytes``: the whole stdout) under the request's failure and crash markers."""
+    if run["timed_out"]:
+        return {"status": "timeout", "detail": "run exceeded its time limit"}
+    text = run["stdout"] + "\n" + run["stderr"]
+    rc = run["returncode"]
+    seen = sentinel_seen(out_bytes, sentinel)
+    if rc == 0 and seen:
+        return {"status": "passed", "detail": ""}
+    if rc == 0:
+        return {"status": "failed", "detail": "exited with status 0 before the test suite finished"}
+    if rc == -signal.SIGXFSZ or len(out_bytes) >= RUN_FILE_LIMIT:
+        return {"status": "runtime_error", "detail": "output exceeded %d bytes" % RUN_FILE_LIMIT}
+    if any(m in text for m in req.get("crash_markers", ())):
+        return {"status": "runtime_error", "detail": "crashed (exit status %s)" % rc}
+    if any(m in text for m in req.get("failure_markers", ())):
+        return {"status": "failed", "detail": "a test assertion failed"}
+    if rc is not None and rc < 0:
+        return {"status": "runtime_error", "detail": "killed by signal %d" % -rc}
+    return {"status": "runtime_error", "detail": "exited with status %s" % rc}
