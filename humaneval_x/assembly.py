@@ -96,6 +96,11 @@ def cpp_guarded_names(problem, completion: str) -> list:
     return sorted((cpp_test_names(problem.test, problem.prompt) | mine) - CPP_UNGUARDED)
 
 
+# The first line of a C++ program built under the cpp-assertions protocol (dataset.VARIANT_PROTOCOL):
+# the runner's compile gets the same -D (execute.MODE_LINES), so the precompiled header of that mode applies.
+CPP_ASSERTIONS_LINE = "#define _GLIBCXX_ASSERTIONS 1\n"
+
+
 def assemble_cpp(problem, head: str, completion: str) -> str:
     missing = "".join(f"#include<{h}>\n" for h in CPP_INCLUDES
                       if not re.search(r"#include\s*<" + re.escape(h) + r">", head))
@@ -108,7 +113,8 @@ def assemble_cpp(problem, head: str, completion: str) -> str:
     # the test's main() is last; print the sentinel as its final statement
     test = test[:-1] + '    fflush(stdout);\n    fputs("\\n", stdout);\n    fputs(hx_sentinel_, stdout);\n    fflush(stdout);\n}\n'
     head = head if head.endswith("\n") else head + "\n"
-    return missing + "#include<stdio.h>\n#include<stdlib.h>\n" + head + push + completion + "\n" + pop + CPP_SENTINEL_READ + test
+    mode = CPP_ASSERTIONS_LINE if "cpp-assertions" in getattr(problem, "protocol", ()) else ""
+    return mode + missing + "#include<stdio.h>\n#include<stdlib.h>\n" + head + push + completion + "\n" + pop + CPP_SENTINEL_READ + test
 
 
 # ---------------------------------------------------------------- Java

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Optional
 
+from .dataset import DEFAULT_VARIANT
 from .errors import HarnessError
 from .shutdown import ends_like_ctrl_c
 
@@ -102,11 +103,12 @@ class CLI:
         self.data = Data()
 
     def evaluate_samples(self, samples: str, output_dir: Optional[str] = None, data_dir: Optional[str] = None,
-                         dataset_variant: str = "errata-v1", clean: bool = True, workers: Optional[int] = None,
+                         dataset_variant: str = DEFAULT_VARIANT, clean: bool = True, workers: Optional[int] = None,
                          ks="1,10,100", run_cpu: Optional[float] = None, run_timeout: Optional[float] = None,
                          compile_timeout: Optional[float] = None, progress: Optional[bool] = None,
                          cache: bool = True, resume: str = "auto", time_limit: Optional[float] = None,
-                         ray: Optional[str] = None, format: str = "auto", language: Optional[str] = None):
+                         ray: Optional[str] = None, format: str = "auto", language: Optional[str] = None,
+                         repeat: int = 1):
         """Execute a samples file ({"task_id", "generation"} per line) and report pass@k.
 
         Writes OUTPUT_DIR/results.jsonl (one verdict per sample) and OUTPUT_DIR/summary.json.
@@ -116,7 +118,8 @@ class CLI:
             samples: JSONL (or .jsonl.gz) in the CodeGeeX format; "completion" is accepted for "generation".
             output_dir: where results go (default: SAMPLES without extension + ".eval").
             data_dir: folder with humaneval_<lang>.jsonl.gz (default: $HUMANEVAL_X_DATA, else download).
-            dataset_variant: errata-v1 (default: known-broken problems fixed) or original (upstream as shipped).
+            dataset_variant: errata-v2 (default: known-broken problems fixed, random test inputs seeded),
+                errata-v1 (the same, tests unseeded as shipped) or original (upstream as shipped).
             clean: apply the language's clean-up (cut at the end of the function) before executing.
             workers: sandboxes per language (default: number of CPUs).
             ks: pass@k values (reported only where k <= samples per problem).
@@ -139,12 +142,16 @@ class CLI:
                 dataset order).
             language: the language of a bigcode generations file (python, cpp, java, js, go; default:
                 the one its file name names, e.g. generations_humanevalsynthesize-cpp.json).
+            repeat: the flip audit: run each distinct program N times under the same settings and report
+                every program whose status differed (summary.json "flips", the table, the report); a flipping
+                program passes only if every run passed. The results cache is not read (it is written).
         """
         from .evaluate import evaluate_samples
         _join_ray(ray)
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
                                    _timeouts(run_cpu, run_timeout, compile_timeout, time_limit), show_progress=progress,
-                                   cache=cache, resume=resume, ray=ray, format=format, language=language)
+                                   cache=cache, resume=resume, ray=ray, format=format, language=language,
+                                   repeat=_repeat(repeat, ray))
         if summary["harness_errors"]:
             print(f"{summary['harness_errors']} sample(s) hit a harness error (not counted as failures); "
                   "rerun the same command to retry them.", file=sys.stderr)
@@ -156,13 +163,13 @@ class CLI:
                             limit: Optional[int] = None, output_dir: Optional[str] = None, chat: str = "auto",
                             tag: bool = True, strip: bool = False, batch_size: Optional[int] = None,
                             device: Optional[str] = None, dtype: Optional[str] = None,
-                            data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
+                            data_dir: Optional[str] = None, dataset_variant: str = DEFAULT_VARIANT,
                             workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
                             progress: Optional[bool] = None, resume: str = "auto", base_url: Optional[str] = None,
                             api_key_env: Optional[str] = None, concurrency: Optional[int] = None,
                             max_model_len: Optional[int] = None, tensor_parallel_size: Optional[int] = None,
                             gpu_memory_utilization: Optional[float] = None, time_limit: Optional[float] = None,
-                            ray: Optional[str] = None, replicas: Optional[int] = None):
+                            ray: Optional[str] = None, replicas: Optional[int] = None, repeat: int = 1):
         """Generate samples with a model, execute them in the sandboxes, report pass@k (resumable).
 
         Writes OUTPUT_DIR/samples.jsonl (raw and cleaned generations, CodeGeeX format),
@@ -187,7 +194,7 @@ class CLI:
             device: cuda, cpu, ... (default: cuda when available).
             dtype: torch dtype name (default: bfloat16 on GPU, float32 on CPU).
             data_dir: folder with the data files (default: $HUMANEVAL_X_DATA, else download).
-            dataset_variant: errata-v1 (default) or original.
+            dataset_variant: errata-v2 (default), errata-v1 or original.
             workers: sandboxes per language (default: number of CPUs).
             ks: pass@k values (reported only where k <= n).
             backend: transformers (fast, default), transformers-plain (generate() per problem, for comparison),
@@ -208,6 +215,9 @@ class CLI:
                 (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
             replicas: with --ray: data-parallel generation replicas, one GPU each (default: one per GPU of
                 the cluster; CPU replicas when it has none).
+            repeat: the flip audit: run each distinct program N times under the same settings and report
+                every program whose status differed (summary.json "flips", the table, the report); a flipping
+                program passes only if every run passed. The results cache is not read (it is written).
         """
         from .languages import parse_languages
         from .prompts import PromptOptions, generation_items
@@ -217,6 +227,7 @@ class CLI:
                    langs, output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
                    {"task": "generation", "tag": tag, "strip": strip}, resume=resume, ray=ray, replicas=replicas,
+                   repeat=_repeat(repeat, ray),
                    timeouts=_timeouts(None, None, None, time_limit),
                    backend_options=dict(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
                                        max_model_len=max_model_len, tensor_parallel_size=tensor_parallel_size,
@@ -228,7 +239,7 @@ class CLI:
                              limit: Optional[int] = None, output_dir: Optional[str] = None, chat: str = "auto",
                              target_tag: bool = False, batch_size: Optional[int] = None,
                              device: Optional[str] = None, dtype: Optional[str] = None,
-                             data_dir: Optional[str] = None, dataset_variant: str = "errata-v1",
+                             data_dir: Optional[str] = None, dataset_variant: str = DEFAULT_VARIANT,
                              workers: Optional[int] = None, ks="1,10,100", backend: str = "transformers",
                              progress: Optional[bool] = None, resume: str = "auto", base_url: Optional[str] = None,
                              api_key_env: Optional[str] = None, concurrency: Optional[int] = None,
@@ -258,7 +269,7 @@ class CLI:
             device: cuda, cpu, ...
             dtype: torch dtype name.
             data_dir: folder with the data files.
-            dataset_variant: errata-v1 (default) or original.
+            dataset_variant: errata-v2 (default), errata-v1 or original.
             workers: sandboxes per language.
             ks: pass@k values.
             backend: transformers (default), transformers-plain, openai (a served model) or vllm.
@@ -421,9 +432,9 @@ class CLI:
                   max_deadline, drain_timeout)
 
     def self_check(self, languages: Optional[str] = None, data_dir: Optional[str] = None,
-                   dataset_variant: str = "errata-v1", workers: Optional[int] = None, limit: Optional[int] = None,
+                   dataset_variant: str = DEFAULT_VARIANT, workers: Optional[int] = None, limit: Optional[int] = None,
                    json_out: Optional[str] = None, progress: Optional[bool] = None, translation: bool = False,
-                   pairs: str = "all", ray: Optional[str] = None):
+                   pairs: str = "all", ray: Optional[str] = None, repeat: int = 3):
         """Run every canonical solution (must pass) and wrong programs per language (must fail as expected).
 
         Exits non-zero unless all canonical solutions pass and every wrong program gets its expected status.
@@ -433,7 +444,8 @@ class CLI:
         Args:
             languages: comma-separated subset (default: all five).
             data_dir: folder with the data files (default: $HUMANEVAL_X_DATA, else download).
-            dataset_variant: errata-v1 (default) or original (then JavaScript/112 and /155 fail, as upstream).
+            dataset_variant: errata-v2 (default), errata-v1 or original (then JavaScript/112 and /155 fail,
+                and Go/95 flips, as upstream).
             workers: sandboxes per language (default: number of CPUs).
             limit: only problems 0..LIMIT-1 of each language.
             json_out: also write the report as JSON to this file.
@@ -442,6 +454,8 @@ class CLI:
             pairs: with --translation, comma-separated pairs like python-cpp (default: all 20).
             ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
                 (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
+            repeat: runs of every program (default 3; 1 with --ray): a program whose status differs between
+                runs fails the check, canonical or wrong (upstream's Go/95 under --dataset-variant original).
         """
         from .evaluate import require_docker
         from .selfcheck import format_report, format_translation_report, run_self_check, run_translation_self_check
@@ -454,7 +468,7 @@ class CLI:
             print(format_translation_report(report))
         else:
             report = run_self_check(languages, data_dir, dataset_variant, workers, limit=limit,
-                                    show_progress=progress, ray=ray)
+                                    show_progress=progress, ray=ray, repeat=1 if ray else repeat)
             print(format_report(report))
         if json_out:
             with open(json_out, "w") as f:
@@ -465,7 +479,8 @@ class CLI:
 
 def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, temperature, top_p, max_new_tokens,
                seed, limit, chat, batch_size, device, dtype, data_dir, dataset_variant, workers, ks, backend,
-               progress, extra_identity, resume="auto", backend_options=None, timeouts=None, ray=None, replicas=None):
+               progress, extra_identity, resume="auto", backend_options=None, timeouts=None, ray=None, replicas=None,
+               repeat=1):
     from pathlib import Path
 
     from .dataset import load_problems
@@ -505,10 +520,17 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
                 "seed": params.seed, **extra_identity}
     summary = evaluate_model(items, problems, Path(output_dir), engine, params, chat=chat, identity=identity,
                              workers=workers, ks=_ks(ks), show_progress=progress, resume=resume, ray=ray,
-                             timeouts=timeouts if timeouts is not None else _timeouts(None, None, None))
+                             timeouts=timeouts if timeouts is not None else _timeouts(None, None, None), repeat=repeat)
     if summary["harness_errors"]:
         print(f"{summary['harness_errors']} sample(s) hit a harness error; rerun to retry them.", file=sys.stderr)
         sys.exit(3)
+
+
+def _repeat(repeat, ray) -> int:
+    """--repeat N (the flip audit): runs of each distinct program; not on a Ray cluster yet."""
+    if repeat > 1 and ray:
+        raise HarnessError("--repeat runs on this machine's sandboxes only; drop --ray for the flip audit")
+    return int(repeat)
 
 
 def _join_ray(ray) -> None:

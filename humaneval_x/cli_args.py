@@ -187,7 +187,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "n": _positive_int, "limit": _positive_int, "workers": _positive_int, "max_new_tokens": _positive_int,
     "batch_size": _positive_int, "samples_per_problem": _positive_int, "rounds": _positive_int,
     "concurrency": _positive_int, "replicas": _positive_int, "tensor_parallel_size": _positive_int,
-    "max_model_len": _positive_int,
+    "max_model_len": _positive_int, "repeat": _positive_int,
     "temperature": _non_negative_number, "max_drop": _non_negative_number, "seed": _non_negative_number,
     "top_p": _unit_interval, "confidence": _unit_interval, "gpu_memory_utilization": _unit_interval,
     "run_cpu": _positive_number, "run_timeout": _positive_number, "compile_timeout": _positive_number,

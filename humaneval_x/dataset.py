@@ -12,9 +12,9 @@ import os
 import shutil
 import tempfile
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import DatasetError
 from .languages import LANGUAGES, Language, get_language
@@ -22,8 +22,16 @@ from .paths import DATA_DIR, user_cache_dir
 
 PROBLEMS_PER_LANGUAGE = 164
 COMMON_KEYS = ("task_id", "prompt", "declaration", "canonical_solution", "test", "example_test")
-VARIANTS = ("errata-v1", "original")
-DEFAULT_VARIANT = "errata-v1"
+# A variant is the upstream files plus these layers of exact-text patches, applied in order (data/*.json).
+# errata-v2 = errata-v1 + tests that draw random inputs seeded (data/seeded-tests.json): the same
+# inputs on every run and machine; original = the paper's data, unseeded tests included.
+VARIANT_LAYERS = {"errata-v2": ("errata.json", "seeded-tests.json"), "errata-v1": ("errata.json",), "original": ()}
+VARIANTS = tuple(VARIANT_LAYERS)
+DEFAULT_VARIANT = "errata-v2"
+# How a variant builds test programs beyond its data (Problem.protocol; humaneval_x/assembly.py):
+# cpp-assertions: C++ programs compile with _GLIBCXX_ASSERTIONS (out-of-bounds operator[] of a vector
+# aborts, a runtime_error on every run, instead of reading whatever lies past the buffer).
+VARIANT_PROTOCOL = {"errata-v2": ("cpp-assertions",), "errata-v1": (), "original": ()}
 DATA_ENV = "HUMANEVAL_X_DATA"
 
 
@@ -37,6 +45,8 @@ class Problem:
     test: str
     example_test: str
     extra: Dict[str, str] = field(default_factory=dict)  # Go: import, docstring, test_setup; Java: text
+
+    protocol: Tuple[str, ...] = ()  # the variant's settings for building the test program (VARIANT_PROTOCOL)
 
     @property
     def number(self) -> int:
@@ -139,8 +149,25 @@ def validate_records(lang: Language, records: List[dict], source: str) -> None:
                                f"expected {lang.task_prefix}/{i}")
 
 
-def load_errata() -> dict:
-    with open(DATA_DIR / "errata.json", encoding="utf-8") as f:
+def variant_settings(variant: Optional[str]) -> dict:
+    """What a variant does for determinism, as summary.json records it (``determinism``)."""
+    return {"seeded_tests": "seeded-tests.json" in VARIANT_LAYERS.get(variant, ()),
+            "cpp_glibcxx_assertions": "cpp-assertions" in VARIANT_PROTOCOL.get(variant, ())}
+
+
+def variant_bridge(a: str, b: str) -> Optional[str]:
+    """Why runs under variants ``a`` and ``b`` may be compared (a warning for the gate), or None. errata-v1 and
+    errata-v2 share every problem and every canonical solution: a program's verdict can differ between them only
+    on the seeded tests (problems 32, 38, 50 and 53) and on C++ programs that index a vector out of bounds."""
+    if {a, b} == {"errata-v1", "errata-v2"}:
+        return (f"dataset variants differ (baseline {a}, candidate {b}); errata-v2 is errata-v1 with seeded random "
+                "test inputs (problems 32, 38, 50, 53) and C++ bounds-checked operator[] (_GLIBCXX_ASSERTIONS): "
+                "a program's verdict can differ only there, so the runs are gated with this warning")
+    return None
+
+
+def load_errata(layer: str = "errata.json") -> dict:
+    with open(DATA_DIR / layer, encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -151,10 +178,11 @@ def apply_errata(records: Dict[str, dict], errata: dict) -> List[str]:
         rec = records.get(p["task_id"])
         if rec is None:
             continue  # language not loaded
-        text = rec[p["field"]]
-        if text.count(p["find"]) != 1:
+        text, count = rec[p["field"]], p.get("count", 1)
+        if text.count(p["find"]) != count:
             raise DatasetError(f"errata {errata['variant']}: the text to fix in {p['task_id']}.{p['field']} "
-                               "is not found exactly once; the data differs from the pinned upstream files")
+                               f"is not found exactly {'once' if count == 1 else f'{count} times'}; the data "
+                               "differs from the pinned upstream files")
         rec[p["field"]] = text.replace(p["find"], p["replace"])
         patched.append(p["task_id"])
     return patched
@@ -176,8 +204,8 @@ def load_problems(languages: Optional[Iterable[str]] = None, data_dir: Optional[
         validate_records(lang, records, str(path))
         for rec in records:
             raw[rec["task_id"]] = dict(rec, _language=lang.name)
-    if variant != "original":
-        apply_errata(raw, load_errata())
+    for layer in VARIANT_LAYERS[variant]:
+        apply_errata(raw, load_errata(layer))
     problems = {}
     for tid, rec in raw.items():
         lang = get_language(rec["_language"])
@@ -185,4 +213,6 @@ def load_problems(languages: Optional[Iterable[str]] = None, data_dir: Optional[
             task_id=tid, language=lang.name,
             **{k: rec[k] for k in COMMON_KEYS if k != "task_id"},
             extra={k: rec[k] for k in lang.extra_keys})
+    if VARIANT_PROTOCOL[variant]:
+        problems = {t: replace(p, protocol=VARIANT_PROTOCOL[variant]) for t, p in problems.items()}
     return problems

@@ -204,7 +204,7 @@ def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str 
                      clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
                      timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print,
                      cache: bool = True, resume: str = "auto", ray: Optional[str] = None,
-                     format: str = "auto", language: Optional[str] = None) -> dict:
+                     format: str = "auto", language: Optional[str] = None, repeat: int = 1) -> dict:
     samples = load_samples(samples_path, format, language)  # format/language: samples.load_samples
     langs = sorted({language_of_task(s.task_id).name for s in samples}
                    | {s.source_language for s in samples if s.source_language})
@@ -215,7 +215,7 @@ def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str 
     check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})
     meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean}
     return execute_and_report(samples, problems, out_dir, clean, meta, workers, ks, timeouts, sandbox_factory,
-                              cache, show_progress, log, resume=resume, ray=ray)
+                              cache, show_progress, log, resume=resume, ray=ray, repeat=repeat)
 
 
 def require_docker() -> None:
@@ -231,10 +231,11 @@ def require_docker() -> None:
 
 def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict, workers, ks, timeouts,
                        sandbox_factory, cache: bool, show_progress, log, resume: str = "auto",
-                       ray: Optional[str] = None) -> dict:
+                       ray: Optional[str] = None, repeat: int = 1) -> dict:
     """Execute the samples through the sandboxes (resumable), then print the table and where things are.
 
-    ``ray``: execute on that Ray cluster (auto or an address) instead of this machine's sandboxes."""
+    ``ray``: execute on that Ray cluster (auto or an address) instead of this machine's sandboxes.
+    ``repeat``: runs of each distinct program (the flip audit, humaneval_x/flips.py)."""
     if sandbox_factory is None and not ray:
         require_docker()
     from .limits import LimitPolicy
@@ -242,9 +243,12 @@ def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict
     if limits is None and sandbox_factory is None and not ray and timeouts == Timeouts():
         limits = LimitPolicy()  # the default: per-problem limits from the canonical solutions' times
     executor = make_executor(sandbox_factory, workers, Timeouts() if limits else timeouts, cache=open_cache(cache),
-                             ray=ray, log=log, limits=limits)
+                             ray=ray, log=log, limits=limits, **({"repeat": repeat} if repeat > 1 else {}))
+    from .dataset import variant_settings
+    determinism = {**variant_settings(meta.get("dataset_variant")), "repeat": repeat}  # settings that make verdicts facts
     summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks,
-                          meta={**meta, "tool_versions": tool_versions()}, show_progress=show_progress, log=log,
+                          meta={**meta, "tool_versions": tool_versions(), "determinism": determinism},
+                          show_progress=show_progress, log=log,
                           resume=resume)
     log(format_table(summary))
     log(f"results: {out_dir / RESULTS_FILE}\nsummary: {out_dir / SUMMARY_FILE}")
@@ -291,7 +295,7 @@ def plan_line(items, backend, params) -> str:
 def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: bool = False, identity: dict,
                    workers: Optional[int] = None, ks=DEFAULT_KS, timeouts: Timeouts = Timeouts(),
                    sandbox_factory=None, show_progress=None, log=print, cache: bool = True,
-                   resume: str = "auto", ray: Optional[str] = None) -> dict:
+                   resume: str = "auto", ray: Optional[str] = None, repeat: int = 1) -> dict:
     """prompts -> generate (resumable) -> clean -> execute (resumable) -> summary."""
     from dataclasses import asdict
 
@@ -322,4 +326,4 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
     if hasattr(backend, "release_replicas"):  # Ray generation replicas: their GPUs/CPUs are free for what follows
         backend.release_replicas()
     return execute_and_report(samples, problems, out_dir, True, meta, workers, ks, timeouts, sandbox_factory,
-                              cache, show_progress, log, resume=resume, ray=ray)
+                              cache, show_progress, log, resume=resume, ray=ray, repeat=repeat)

@@ -14,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
-from .assembly import SampleRejected, prepare_sample
+from . import flips
+from .assembly import CPP_ASSERTIONS_LINE, SampleRejected, prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
 from .result_cache import cache_key
@@ -23,6 +24,11 @@ from .sandbox.base import SandboxLimits
 from .sandbox.pool import SandboxPool
 
 OUTPUT_CAP = 4096
+REPEAT_MARK = "~repeat"  # request id of a program's k-th repeat: <program hash>~repeat<k>
+# A program whose first line is one of these compiles with the flags: assembly writes the line when the
+# dataset variant asks for the mode (dataset.VARIANT_PROTOCOL); the flag on the command line makes the
+# precompiled header of the same mode apply (sandboxes/cpp/Dockerfile builds one per mode).
+MODE_LINES = {CPP_ASSERTIONS_LINE: ("-D_GLIBCXX_ASSERTIONS",)}
 
 
 # A sample longer than this is not assembled (its own compile_error): no model writes a megabyte
@@ -82,6 +88,9 @@ def make_request(lang: Language, job_id: str, program: str, timeouts: Timeouts =
                  naive: bool = False) -> dict:
     """A runner request. ``naive``: one fresh process per program, as the original harness ran them."""
     compile_cmd = lang.compile if naive or not lang.fast_compile else lang.fast_compile
+    for line, flags in MODE_LINES.items():
+        if compile_cmd and program.startswith(line):
+            compile_cmd = (compile_cmd[0], *flags, *compile_cmd[1:])
     request = {
         "id": job_id,
         "files": {lang.source_file: program},
@@ -132,6 +141,8 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
         "generation": s.generation,
         "cleaned": job.cleaned,
     }
+    if outcome.get("verdicts"):  # audited (--repeat) or a flip the cache has seen: every run's status
+        rec.update(verdicts=outcome["verdicts"], repeats=outcome.get("repeats"), flipped=bool(outcome.get("flipped")))
     for field in ("answer", "reasoning"):  # a chat model's whole answer, beside the code taken from it
         if getattr(s, field, None) is not None:
             rec[field] = getattr(s, field)
@@ -173,8 +184,9 @@ class Executor:
     """
 
     def __init__(self, sandbox_factory: Optional[Callable[[str], object]] = None, workers: Optional[int] = None,
-                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False, limits=None):
+                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False, limits=None, repeat: int = 1):
         self.sandbox_factory = sandbox_factory or docker_factory()  # language name -> Sandbox
+        self.repeat = max(1, int(repeat))  # runs of each distinct program (the flip audit: humaneval_x/flips.py)
         self.workers = workers or default_workers()
         self.timeouts = timeouts
         self.limits = limits  # a limits.LimitPolicy (per-problem limits, see prepare); None: ``timeouts``
@@ -221,7 +233,7 @@ class Executor:
                         progress.update(1)
 
             image_id = self._image_id(lang_name)
-            if self.cache is not None and image_id:
+            if self.cache is not None and image_id and self.repeat == 1:  # an audit runs, never reads
                 todo = []
                 for r in requests:
                     hit = self.cache.get(cache_key(r["id"], image_id, r))
@@ -229,17 +241,28 @@ class Executor:
                         todo.append(r)
                     else:
                         self.cache_hits += 1
-                        deliver(r, hit, cached=True)
+                        deliver(r, flips.from_cache(hit), cached=True)
                 requests = todo
             if requests:
-                pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(requests)))
+                by_id = {r["id"]: r for r in requests}
+                runs: Dict[str, List[dict]] = defaultdict(list)
+                # the repeats in rounds over all programs: each program's runs meet other workers and moments
+                rounds = [r if k == 0 else dict(r, id=f"{r['id']}{REPEAT_MARK}{k}") for k in range(self.repeat)
+                          for r in requests]
+                pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(rounds)))
                 with pool:
                     self.identities[lang_name] = pool.identity
-                    for request, outcome in unbatched(pool.map(batch_requests(lang, requests))):
+                    for request, outcome in unbatched(pool.map(batch_requests(lang, rounds))):
                         self.executed += 1
+                        request = by_id[request["id"].split(REPEAT_MARK)[0]]
                         if self.cache is not None and image_id:
                             self.cache.put(cache_key(request["id"], image_id, request), outcome)
-                        deliver(request, outcome)
+                        if self.repeat == 1:
+                            deliver(request, outcome)
+                            continue
+                        runs[request["id"]].append(outcome)
+                        if len(runs[request["id"]]) == self.repeat:
+                            deliver(request, flips.combine(runs.pop(request["id"])))
                 self.replacements += pool.replacements
                 if self.cache is not None:
                     self.cache.flush()
@@ -255,6 +278,8 @@ class Executor:
         from .result_cache import ISOLATION
         request = make_request(LANGUAGES[job.language], "", job.program, self.timeouts_for(job), self.naive)
         settings = {k: v for k, v in request.items() if k not in ("id", "files", "batch_info")}
+        if self.repeat > 1:  # an audited result is not the same fact as a single run's
+            settings["repeat"] = self.repeat
         blob = json.dumps([ISOLATION, job.sample.generation, job.cleaned, job.program_hash, settings], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 

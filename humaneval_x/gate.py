@@ -19,6 +19,7 @@ from typing import List, Optional
 import numpy as np
 
 from .errors import HarnessError
+from .flips import flipped_problems
 from .metrics import pass_at_k
 from .runs import Run
 
@@ -92,7 +93,12 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     if not bv or not cv:  # load_run refuses such summaries; a Run made in code is checked too
         raise GateInputError(f"the {'baseline' if not bv else 'candidate'} records no dataset variant")
     if bv != cv:
-        raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
+        from .dataset import variant_bridge
+        bridge = variant_bridge(bv, cv)
+        if bridge is None:
+            raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
+        import sys
+        print(f"humaneval-x gate: WARNING: {bridge}", file=sys.stderr)
     from .limits import compare_time_limits  # different time-limit policies: refused, not gated silently
     refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"),
                                            timeouts(baseline), timeouts(candidate))
@@ -142,7 +148,33 @@ def gate(baseline: Run, candidate: Run, metric: str = "pass@1", max_drop: float 
             f"lies entirely below -{max_drop:g}; gated groups: {'overall and each language/pair' if per_language else 'overall'}")
     return {"verdict": "regression" if regression else "pass", "rule": rule, "metric": metric, "max_drop": max_drop,
             "confidence": confidence, "baseline": str(baseline.path), "candidate": str(candidate.path),
-            "groups": [asdict(v) for v in verdicts]}
+            "groups": [asdict(v) for v in verdicts], "flips": gate_flips(baseline, candidate)}
+
+
+# What the gate does with problems whose programs flipped (the flip audit, humaneval_x/flips.py) in either run:
+# they stay in the comparison, each flipping program scored as the audit scores it (passed only if every run
+# passed), and they are listed in every output so that a reviewer sees which part of the change may be noise
+# of the harness or of the programs themselves; a flip alone never fails the gate.
+FLIP_DECISION = ("kept in the comparison (a flipping program counts as passed only if it passed every run); "
+                 "listed for review, never a failure by itself")
+
+
+def gate_flips(baseline: Run, candidate: Run) -> dict:
+    b, c = flipped_problems(baseline.summary), flipped_problems(candidate.summary)
+    return {"baseline": b, "candidate": c, "problems": sorted(set(b) | set(c), key=_task_key), "decision": FLIP_DECISION}
+
+
+def _task_key(task_id: str):
+    prefix, _, num = task_id.rpartition("/")
+    return prefix, int(num) if num.isdigit() else 0
+
+
+def _flip_lines(result: dict) -> List[str]:
+    f = result.get("flips") or {}
+    if not f.get("problems"):
+        return []
+    return [f"Problems that flipped between runs ({len(f['problems'])}; baseline {len(f['baseline'])}, "
+            f"candidate {len(f['candidate'])}): {', '.join(f['problems'])}. Decision: {f['decision']}."]
 
 
 def _label(v: dict) -> str:
@@ -159,6 +191,7 @@ def format_text(result: dict) -> str:
         lines.append(f"{v['group']:<16}{v['baseline']:>10.2f}{v['candidate']:>11.2f}{v['delta']:>+9.2f}  "
                      f"[{v['ci_low']:+.2f}, {v['ci_high']:+.2f}]".ljust(18 + 48) + _label(v))
     lines.append(f"rule: {result['rule']}")
+    lines += _flip_lines(result)
     lines.append(f"verdict: {result['verdict'].upper()}")
     return "\n".join(lines)
 
@@ -172,6 +205,7 @@ def to_markdown(result: dict) -> str:
         out.append(f"| {v['group']} | {v['baseline']:.2f} | {v['candidate']:.2f} | {v['delta']:+.2f} | "
                    f"[{v['ci_low']:+.2f}, {v['ci_high']:+.2f}] | {_label(v)} |")
     out += ["", f"Rule: {result['rule']}.", ""]
+    out += [line + "\n" for line in _flip_lines(result)]
     return "\n".join(out)
 
 
@@ -186,6 +220,10 @@ def to_junit(result: dict) -> str:
             ET.SubElement(case, "failure", message=msg, type="regression").text = result["rule"]
         else:
             ET.SubElement(case, "system-out").text = msg
+    for line in _flip_lines(result):  # the flipped problems: a passing case of their own, listed
+        suite.set("tests", str(int(suite.get("tests")) + 1))
+        case = ET.SubElement(suite, "testcase", classname="humaneval_x.gate", name="flipped problems")
+        ET.SubElement(case, "system-out").text = line
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
 

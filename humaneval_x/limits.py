@@ -408,14 +408,14 @@ def ship(out: Path = SHIPPED_FILE, languages=None) -> Path:
 def main(argv=None):  # python -m humaneval_x.limits measure [--languages L] | ship | show
     import argparse
 
-    from .dataset import load_problems
+    from .dataset import DEFAULT_VARIANT, load_problems
     from .execute import Executor
     from .languages import parse_languages
     ap = argparse.ArgumentParser(prog="python -m humaneval_x.limits")
     ap.add_argument("action", choices=("measure", "ship", "show"))
     ap.add_argument("--languages", default=None)
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--variant", default="errata-v1")
+    ap.add_argument("--variant", default=DEFAULT_VARIANT)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--repetitions", type=int, default=REPETITIONS)
     ap.add_argument("--naive", action="store_true")

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from .errors import HarnessError
+from .flips import format_flips
 from .languages import LANGUAGES
 from .metrics import pass_at_k
 from .runs import Run, load_run
@@ -344,6 +345,8 @@ def render_html(run: Run, samples_per_problem: int = 5, problems: Optional[dict]
                  if any(x is not None for row in m.values() for x in row.values())]
     body.append("<h2>Status breakdown</h2>")
     body.append(svg_status({group_label(g): v["status_counts"] for g, v in groups.items()}, "samples per status"))
+    if s.get("flips"):  # the flip audit: every program whose status differed between runs, with all its verdicts
+        body.append("<h2>Flips</h2><pre>" + E(format_flips(s["flips"])) + "</pre>")
     if run.records is not None:
         body.append(_problem_table(run, samples_per_problem, problems))
     return ("<!doctype html><html><head><meta charset='utf-8'><title>HumanEval-X report</title>"
@@ -420,6 +423,8 @@ def render_markdown(run: Run) -> str:
             for src in names:
                 lines.append(f"| {LANGUAGES[src].display} | " + " | ".join(
                     "–" if src == t or m[src].get(t) is None else f"{m[src][t] * 100:.1f}" for t in names) + " |")
+    if s.get("flips"):
+        lines += ["", "## Flips", "", "```", format_flips(s["flips"]), "```"]
     return "\n".join(lines) + "\n"
 
 

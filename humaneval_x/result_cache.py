@@ -2,7 +2,8 @@
 
 Key: sha256 of (assembled program, language, sandbox image id, limits, execution mode). The
 program text contains the test code, so the dataset variant is part of the key. Harness errors
-are never stored. SQLite in the user cache (``~/.cache/humaneval-x/results.sqlite``).
+are never stored. Value: the first outcome stored, with every status any run gave the program and
+how often (``hx_observed``): a hit on a program seen with two statuses is delivered as a flip. SQLite in the user cache (``~/.cache/humaneval-x/results.sqlite``).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from .flips import merge_observed
 from .paths import user_cache_dir
 
 
@@ -57,11 +59,15 @@ class ResultCache:
 
     def put(self, key: str, outcome: dict) -> None:
         """Store a verdict; commits go in groups (a crash loses at most the last second of a cache,
-        never anything of a run: the cache is only an optimisation)."""
+        never anything of a run: the cache is only an optimisation). A program run again adds its status
+        to those already stored (flips.merge_observed): the cache never keeps one verdict of a program
+        that flips and forgets the others, so a flip seen once is reported by every run that reuses it."""
         if outcome.get("status") in (None, "harness_error"):
             return
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(outcome)))
+            row = self._db.execute("SELECT outcome FROM results WHERE key = ?", (key,)).fetchone()
+            merged = merge_observed(json.loads(row[0]) if row else None, outcome)
+            self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(merged)))
             self._pending += 1
             if self._pending >= COMMIT_EVERY or time.monotonic() - self._last_commit > COMMIT_SECONDS:
                 self._commit()

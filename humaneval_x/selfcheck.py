@@ -64,7 +64,9 @@ WRONG: Dict[str, List[Tuple[str, str, str]]] = {
 def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,
                    workers: Optional[int] = None, timeouts: Timeouts = Timeouts(), sandbox_factory=None,
                    include_wrong: bool = True, limit: Optional[int] = None, show_progress=None, log=print,
-                   ray: Optional[str] = None) -> dict:
+                   ray: Optional[str] = None, repeat: int = 1) -> dict:
+    """``repeat``: runs of every program; a program whose status differs between its runs is a mismatch
+    (a flip: reported with all its statuses), canonical or wrong."""
     from tqdm import tqdm
 
     langs = parse_languages(languages)
@@ -82,23 +84,28 @@ def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str 
             for i, (label, code, status) in enumerate(WRONG[name], start=1):
                 jobs.append(make_job(Sample(tid, i, code), problems[tid], clean=False))
                 expected[(tid, i)] = (label, status)
-    executor = make_executor(sandbox_factory, workers, timeouts, ray=ray, log=log)
+    executor = make_executor(sandbox_factory, workers, timeouts, ray=ray, log=log,
+                             **({"repeat": repeat} if repeat > 1 else {}))
     results: Dict[tuple, dict] = {}
     t0 = time.monotonic()
     with tqdm(total=len(jobs), desc="self-check", unit="program", disable=progress_disabled(show_progress)) as bar:
         seconds = executor.run(jobs, lambda r: results.__setitem__((r["task_id"], r["sample_index"]), r), bar)
     report = {"languages": {}, "mismatches": [], "seconds": round(time.monotonic() - t0, 1),
-              "dataset_variant": variant}
+              "dataset_variant": variant, "repeat": repeat, "flips": []}
     per_lang = defaultdict(Counter)
     for key, (label, want) in expected.items():
         rec = results[key]
         lang = rec["language"]
         kind = "canonical" if label == "canonical" else "wrong"
         per_lang[lang][f"{kind}_total"] += 1
-        ok = rec["status"] == want
+        flipped = bool(rec.get("flipped"))
+        ok = rec["status"] == want and not flipped
+        if flipped:
+            report["flips"].append({"task_id": key[0], "case": label, "verdicts": rec["verdicts"]})
         per_lang[lang][f"{kind}_ok"] += ok
         if not ok:
-            report["mismatches"].append({"task_id": key[0], "case": label, "expected": want, "got": rec["status"],
+            report["mismatches"].append({"task_id": key[0], "case": label, "expected": want,
+                                         "got": " ".join(rec["verdicts"]) if flipped else rec["status"],
                                          "detail": rec["detail"],
                                          "stderr": (rec.get("run") or rec.get("compile") or {}).get("stderr", "")[-600:]})
     for lang in langs:
@@ -118,6 +125,9 @@ def format_report(report: dict) -> str:
     for m in report["mismatches"]:
         lines.append(f"MISMATCH {m['task_id']} [{m['case']}]: expected {m['expected']}, got {m['got']} "
                      f"({m['detail']})\n    {m['stderr'][-300:]!r}")
+    if report.get("repeat", 1) > 1:
+        lines.append(f"every program ran {report['repeat']} times: {len(report['flips'])} flipped"
+                     + "".join(f"\n  FLIP {f['task_id']} [{f['case']}]: {' '.join(f['verdicts'])}" for f in report["flips"]))
     lines.append(f"total {report['seconds']} s: " + ("OK" if report["ok"] else "FAILED"))
     return "\n".join(lines)
 

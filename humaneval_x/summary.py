@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 from . import RESULT_SCHEMA_VERSION, __version__
+from .flips import format_flips, summarize_flips
 from .languages import LANGUAGES
 from .metrics import DEFAULT_KS, mean_pass_at_k
 from .sandbox.base import STATUSES
@@ -77,6 +78,9 @@ def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = Non
     if gen and trans:
         out["translation_overall"] = _group_score(trans, ks)
     out["harness_errors"] = sum(r["status"] == "harness_error" for r in records)
+    flips = summarize_flips(records)  # the flip audit (--repeat N, or flips the results cache has seen)
+    if flips:
+        out["flips"] = flips
     return out
 
 
@@ -154,6 +158,8 @@ def format_table(summary: dict) -> str:
     out = "\n".join(lines)
     if summary.get("translation_matrix"):
         out += "\n\n" + format_matrix(summary["translation_matrix"])
+    if summary.get("flips"):
+        out += "\n\n" + format_flips(summary["flips"])
     return out
 
 

@@ -22,7 +22,7 @@ def test_pinned_checksums_match_the_test_copy(data_dir):
 
 
 def test_errata_fix_known_broken_records_and_original_keeps_them(data_dir):
-    fixed = dataset.load_problems(["js", "python", "go"], data_dir=data_dir)
+    fixed = dataset.load_problems(["js", "python", "go"], data_dir=data_dir, variant="errata-v1")
     orig = dataset.load_problems(["js", "python", "go"], data_dir=data_dir, variant="original")
     assert "return (z, false)" in orig["JavaScript/112"].canonical_solution
     assert "return [t, false]" in fixed["JavaScript/112"].canonical_solution

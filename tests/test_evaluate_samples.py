@@ -43,7 +43,7 @@ def test_verdicts_summary_and_resume(problems, data_dir, tmp_path, docker_client
         assert summary["languages"][lang]["problems"] == 2
         assert summary["languages"][lang]["status_counts"]["passed"] == 4
     assert "pass@10" not in summary["overall"]  # k > n is not reported
-    assert summary["dataset_variant"] == "errata-v1"
+    assert summary["dataset_variant"] == "errata-v2"
     assert set(summary["sandbox_images"]) == {"python", "cpp", "java", "js", "go"}
     assert sum(r["reused_result"] for r in results) == 10  # the duplicate ran once
 
@@ -94,5 +94,5 @@ def test_missing_file_and_mixed_variant(tmp_path, data_dir, problems, docker_cli
     assert "pass@1" in ok.stdout and "100.00" in ok.stdout
     before = (tmp_path / "s.eval" / RESULTS_FILE).read_text()
     mixed = cli("evaluate-samples", str(samples), "--data-dir", data_dir, "--dataset-variant", "original")
-    assert mixed.returncode == 2 and "was made with dataset_variant='errata-v1'; this run asks for dataset_variant='original'" in mixed.stderr
+    assert mixed.returncode == 2 and "was made with dataset_variant='errata-v2'; this run asks for dataset_variant='original'" in mixed.stderr
     assert (tmp_path / "s.eval" / RESULTS_FILE).read_text() == before  # nothing lost

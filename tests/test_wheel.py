@@ -113,6 +113,6 @@ def test_installed_wheel_runs_outside_the_repository(venv, tmp_path, data_dir, p
     verdicts = {(r["task_id"], r["sample_index"]): r["passed"] for r in results}
     assert verdicts == {("Python/3", 0): True, ("Python/3", 1): False, ("JavaScript/3", 0): True, ("Go/3", 0): True}
     summary = json.loads((work / "samples.eval" / "summary.json").read_text())
-    assert summary["dataset_variant"] == "errata-v1"  # data/errata.json read from the wheel
+    assert summary["dataset_variant"] == "errata-v2"  # data/errata.json read from the wheel
     for lang in ("python", "js", "go"):  # the images the editable install built
         assert summary["sandbox_images"][lang] == docker_client.images.get(image_tag(lang)).id
