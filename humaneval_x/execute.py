@@ -18,12 +18,12 @@ from . import flips
 from .assembly import CPP_ASSERTIONS_LINE, SampleRejected, prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
+from .protocol import ISOLATION, OUTPUT_CAP, harness_error
 from .result_cache import cache_key
 from .samples import Sample
 from .sandbox.base import SandboxLimits
 from .sandbox.pool import SandboxPool
 
-OUTPUT_CAP = 4096
 REPEAT_MARK = "~repeat"  # request id of a program's k-th repeat: <program hash>~repeat<k>
 # A program whose first line is one of these compiles with the flags: assembly writes the line when the
 # dataset variant asks for the mode (dataset.VARIANT_PROTOCOL); the flag on the command line makes the
@@ -70,9 +70,8 @@ def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
         return Job(sample, lang.name, cleaned, "", form, outcome={"status": "compile_error", "stage": "assemble",
                                                                 "detail": str(e)[:300]})
     except Exception as e:  # noqa: BLE001 - a bug of assembly or of a record: this sample's harness_error
-        return Job(sample, lang.name, "", "", outcome={
-            "status": "harness_error", "stage": "assemble",
-            "detail": f"the sample could not be assembled ({type(e).__name__}: {e})"[:300]})
+        return Job(sample, lang.name, "", "", outcome=harness_error(
+            None, f"the sample could not be assembled ({type(e).__name__}: {e})"[:300], stage="assemble"))
     return Job(sample, lang.name, cleaned, program, form)
 
 
@@ -275,7 +274,6 @@ class Executor:
         differs from today's is stale: resume executes that sample again."""
         import json
 
-        from .result_cache import ISOLATION
         request = make_request(LANGUAGES[job.language], "", job.program, self.timeouts_for(job), self.naive)
         settings = {k: v for k, v in request.items() if k not in ("id", "files", "batch_info")}
         if self.repeat > 1:  # an audited result is not the same fact as a single run's
@@ -330,9 +328,8 @@ def unbatched(pairs):
             continue
         results = outcome.get("results") or []
         for i, member in enumerate(request["batch"]):
-            res = results[i] if i < len(results) and isinstance(results[i], dict) else {
-                "id": member["id"], "status": "harness_error", "stage": None,
-                "detail": outcome.get("detail") or "the batch returned no result for this program"}
+            res = results[i] if i < len(results) and isinstance(results[i], dict) else harness_error(
+                member["id"], outcome.get("detail") or "the batch returned no result for this program")
             yield member, res
 
 

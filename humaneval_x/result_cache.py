@@ -17,14 +17,11 @@ from typing import Optional
 
 from .flips import merge_observed
 from .paths import user_cache_dir
+from .protocol import ISOLATION
 
 
-# The isolation scheme of the sandboxes (runners/runner.py ISOLATION): verdicts from an older scheme,
-# which a neighbouring program could spoil, are never reused.
-ISOLATION = "ns-uid-v4"  # v2: seccomp per program, /proc masks, done-call checks; v3: RLIMIT_CPU soft == hard;
-# v4: no Go batch member with package init code (checked in the linked binary), half the worker's /tmp free
-# before every compile (Go's build cache reset: programs could fill it and starve later compiles), Go batch
-# packages under a path drawn per batch (a member could import a neighbour's package)
+# The isolation scheme of the sandboxes (protocol.ISOLATION, its history in runners/hxrunner/protocol.py):
+# verdicts from an older scheme, which a neighbouring program could spoil, are never reused.
 COMMIT_EVERY = 256      # verdicts per SQLite commit
 COMMIT_SECONDS = 1.0    # or at most this long between commits
 

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "runners"))
 
-from hxrunner import capture, loop, policy, seccomp, verdict  # noqa: E402
+from hxrunner import capture, loop, policy, protocol, seccomp, verdict  # noqa: E402
 from hxrunner.langs import BATCH_BUILDERS, go  # noqa: E402
 
 
@@ -227,7 +227,8 @@ def test_replies_are_signed_and_bound_to_their_request():
     out.close()
     for reply in replies:
         assert hmac.compare_digest(reply["mac"], hmac.new(key, reply["body"].encode(), hashlib.sha256).hexdigest())
-    assert json.loads(replies[0]["body"]) == {"id": "key", "isolation": loop.ISOLATION}
+    assert json.loads(replies[0]["body"]) == {"id": "key", "protocol": protocol.PROTOCOL_VERSION,
+                                              "isolation": protocol.ISOLATION}
     assert json.loads(replies[1]["body"]) == {"id": "r7", "status": "passed"}
 
 

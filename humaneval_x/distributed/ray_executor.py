@@ -38,7 +38,8 @@ from ..execute import Executor, Job, Timeouts, batch_requests, make_request, res
 from ..languages import LANGUAGES
 from ..result_cache import cache_key
 from ..sandbox.base import SandboxLimits
-from ..sandbox.pool import SandboxPool, request_timeout
+from ..protocol import harness_error, host_timeout
+from ..sandbox.pool import SandboxPool
 
 MAX_ATTEMPTS = 3        # runs of one program (infrastructure failures only) before it is a harness_error
 MAX_CHUNK = 16          # programs per chunk at most
@@ -46,10 +47,6 @@ CHUNKS_PER_SLOT = 4     # a language's programs are cut into about this many chu
 QUEUED_PER_SLOT = 1     # chunks waiting on a node per slot, besides the one running
 NODE_RESTARTS = 2       # new executors started on a node whose executor died, while the node lives
 START_TIMEOUT = 600.0   # seconds for an executor to start and hold the images (a docker load included)
-
-
-def _harness(rid: str, detail: str) -> dict:
-    return {"id": rid, "status": "harness_error", "stage": None, "detail": detail}
 
 
 class NodeExecutor:
@@ -186,7 +183,7 @@ class _Chunk:
 
     @property
     def deadline_s(self) -> float:  # generous: it may wait for one chunk ahead of it in its slot
-        return 2 * sum(request_timeout(r) for r in self.requests) + 300.0
+        return 2 * sum(host_timeout(r) for r in self.requests) + 300.0
 
 
 @dataclass
@@ -430,7 +427,7 @@ class RayExecutor(Executor):
 
         def give_up(chunk: _Chunk, detail: str) -> None:
             for r in chunk.requests:
-                deliver(r["id"], _harness(r["id"], detail))
+                deliver(r["id"], harness_error(r["id"], detail))
 
         def again(chunk: _Chunk, node: Optional[_Node], detail: str) -> None:
             chunk.attempts += 1

@@ -8,8 +8,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
-MODEL_STATUSES = STATUSES[:-1]  # verdicts about the program; harness_error is never one
+from ..protocol import MODEL_STATUSES, STATUSES  # noqa: F401 - re-exported: the statuses' one home is the protocol
 
 
 class SandboxDied(Exception):

@@ -27,6 +27,7 @@ import time
 import uuid
 
 from ..errors import SandboxError
+from ..protocol import check_handshake
 from .base import Sandbox, SandboxCondemned, SandboxDied, SandboxLimits
 
 RUNNER_CMD = ["python3", "-u", "/opt/hx/runner.py"]
@@ -120,9 +121,12 @@ class DockerSandbox(Sandbox):
         hello = self._read_line(self.start_timeout)
         if not hello.get("ready"):
             raise SandboxDied(f"runner did not say ready: {hello}")
+        check_handshake(self.image, hello)
         self._key = secrets.token_bytes(32)
         self._send({"key": self._key.hex()})
-        self.isolation = self._read_reply("key", self.start_timeout).get("isolation")
+        signed = self._read_reply("key", self.start_timeout)
+        check_handshake(self.image, signed)  # the same, under the key: what the runner really speaks
+        self.isolation = signed.get("isolation")
 
     def _send(self, message: dict) -> None:
         if self._sock is None:

@@ -17,16 +17,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, List, Tuple
 
+from ..protocol import harness_error_for, host_timeout
 from .base import Sandbox, SandboxCondemned, SandboxDied
 
 _DONE = object()
 CHECK_EVERY = 32
 
 
-def _harness_error(request: dict, detail: str) -> dict:
-    if "batch" in request:
-        return {"id": request.get("id"), "results": [_harness_error(m, detail) for m in request["batch"]]}
-    return {"id": request.get("id"), "status": "harness_error", "stage": None, "detail": detail}
 
 
 def _culprit(request: dict, why: str) -> dict:
@@ -40,11 +37,6 @@ def _programs(request: dict) -> int:
     return len(request["batch"]) if "batch" in request else 1
 
 
-def request_timeout(request: dict) -> float:
-    """Host-side deadline for one request: the runner's own limits plus a wide margin."""
-    if "batch" in request:  # the batch build, then (at worst) every member alone
-        return float(request.get("compile_timeout", 60)) + sum(request_timeout(m) for m in request["batch"])
-    return float(request.get("compile_timeout", 60)) + float(request.get("run_timeout", 30)) + 60.0
 
 
 class _Unreplaceable(Exception):
@@ -155,7 +147,7 @@ class SandboxPool:
                         return
                     strikes, isolate = 0, False
                 try:
-                    result = self.sandboxes[i].execute(request, request_timeout(request))
+                    result = self.sandboxes[i].execute(request, host_timeout(request))
                 except SandboxDied as exc:
                     suspects = [(r, s, False) for r, _, s in pending]
                     pending = []
@@ -175,9 +167,9 @@ class SandboxPool:
                     checkpoint()
         except _Unreplaceable as exc:
             for request, _, _ in pending:
-                done.put((request, _harness_error(request, str(exc))))
+                done.put((request, harness_error_for(request, str(exc))))
             for request, _, _ in local:
-                done.put((request, _harness_error(request, str(exc))))
+                done.put((request, harness_error_for(request, str(exc))))
             raise
 
     def map(self, requests: Iterable[dict]) -> Iterator[Tuple[dict, dict]]:
@@ -208,7 +200,7 @@ class SandboxPool:
                         except queue.Empty:
                             break
                         if r is not _DONE:
-                            done.put((r, _harness_error(r, detail)))
+                            done.put((r, harness_error_for(r, detail)))
                 return
             with self._lock:
                 live[0] -= 1

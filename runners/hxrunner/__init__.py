@@ -7,6 +7,8 @@ ships whole into every language image, and the image tag hashes every file of it
 
 One module per job:
 
+  protocol    what host and runner agree on (the host loads this very file): statuses, isolation
+              scheme, output caps, default limits, request/outcome types, harness_error
   loop        the message loop on stdin/stdout, the handshake and reply signing
   dispatch    a request: stage, compile, run, judge (the Runner); batches go to their language
   verdict     the verdict rule (pure: a run's outcome -> status and detail)
@@ -20,9 +22,9 @@ One module per job:
   capture     captured output: memfd files, read capped
   langs/      one module per language with logic of its own (Go batching, Java's compile server)
 
-The protocol (see ``loop``)::
+The protocol (see ``protocol`` and ``loop``)::
 
-  runner -> host   {"ready": true, "isolation": ...}
+  runner -> host   {"ready": true, "protocol": ..., "isolation": ...}
   host -> runner   {"key": "<hex>"}          per-worker secret, chosen by the host
   host -> runner   request, or {"id": ..., "check": true}
   runner -> host   {"body": "<json>", "mac": hmac_sha256(key, body)}

@@ -7,14 +7,11 @@ import signal
 from . import stages, zygote
 from .langs import BATCH_BUILDERS
 from .langs.java import CompileServer
+from .protocol import (DEFAULT_COMPILE_TIMEOUT, DEFAULT_RUN_CPU, DEFAULT_RUN_TIMEOUT, OUTPUT_CAP,
+                       harness_error)
 from .policy import PROGRAM_UID_BASE, PROGRAM_UIDS, STAGE_ROOT
 from .scratch import ensure_scratch_space, leftover_processes, remove_all_but
 from .verdict import verdict
-
-DEFAULT_COMPILE_TIMEOUT = 60
-DEFAULT_RUN_TIMEOUT = 20
-DEFAULT_RUN_CPU = 10
-DEFAULT_OUTPUT_CAP = 4096
 
 
 class Runner:
@@ -33,7 +30,7 @@ class Runner:
             ensure_scratch_space()
         stage = stages.stage(req["files"])
         result = {"id": req.get("id"), "status": None, "stage": None, "detail": ""}
-        cap = int(req.get("output_cap", DEFAULT_OUTPUT_CAP))
+        cap = int(req.get("output_cap", OUTPUT_CAP))
         compile_timeout = req.get("compile_timeout", DEFAULT_COMPILE_TIMEOUT)
         try:
             comp = None
@@ -52,7 +49,7 @@ class Runner:
                     comp.pop(key)
                 result["compile"] = comp
                 if comp.get("error"):
-                    result.update(status="harness_error", stage="compile", detail=comp["error"])
+                    result.update(harness_error(result["id"], comp["error"], stage="compile"))
                     return result
                 if comp["timed_out"]:
                     result.update(status="timeout", stage="compile", detail="compilation exceeded its time limit")
@@ -69,7 +66,7 @@ class Runner:
         """Run the staged program (``copy``: the files it gets, None for all) and judge it into ``result``."""
         run = stages.run_program(self.zygote, self._next_uid(), stage, copy, argv,
                                  req.get("run_timeout", DEFAULT_RUN_TIMEOUT), req.get("run_cpu", DEFAULT_RUN_CPU),
-                                 int(req.get("output_cap", DEFAULT_OUTPUT_CAP)), python=python, env=env)
+                                 int(req.get("output_cap", OUTPUT_CAP)), python=python, env=env)
         out_bytes = run.pop("_stdout_bytes", b"")
         run.pop("_stderr_bytes", None)
         sentinel = run.pop("_sentinel", None)
@@ -79,7 +76,7 @@ class Runner:
             result.update(status="runtime_error", detail=run["program_error"])
             return result
         if run.get("error"):
-            result.update(status="harness_error", detail=run["error"])
+            result.update(harness_error(result["id"], run["error"], stage="run"))
             return result
         result.update(verdict(req, run, out_bytes, sentinel))
         return result

@@ -11,9 +11,10 @@ import threading
 import time
 
 from .dispatch import Runner
+from .protocol import ISOLATION, PROTOCOL_VERSION, harness_error
 
 READY_FILE = os.environ.get("HX_READY_FILE", "/tmp/.hx-ready")
-ISOLATION = "ns-uid-v4"
+HELLO = {"ready": True, "protocol": PROTOCOL_VERSION, "isolation": ISOLATION}
 
 
 def wait_ready(timeout=120):
@@ -95,7 +96,7 @@ def serve(runner, inp, out, on_lost=None):
                 key = bytes.fromhex(req["key"])
             except (KeyError, TypeError, ValueError):
                 return
-            out.write(signed(key, {"id": "key", "isolation": ISOLATION}) + "\n")
+            out.write(signed(key, {"id": "key", "protocol": PROTOCOL_VERSION, "isolation": ISOLATION}) + "\n")
             out.flush()
             continue
         try:
@@ -108,8 +109,7 @@ def serve(runner, inp, out, on_lost=None):
                 res = runner.execute(req)
             text = signed(key, res)
         except Exception as exc:  # a runner bug is a harness error, never a model failure
-            text = signed(key, {"id": req.get("id"), "status": "harness_error", "stage": None,
-                                "detail": "runner: %r" % (exc,)})
+            text = signed(key, harness_error(req.get("id"), "runner: %r" % (exc,)))
         out.write(text + "\n")
         out.flush()
 
@@ -120,7 +120,7 @@ def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     runner = Runner()  # forks the zygote: before any key or request is read
     out = sys.stdout
-    out.write(json.dumps({"ready": True, "isolation": ISOLATION}) + "\n")
+    out.write(json.dumps(HELLO) + "\n")
     out.flush()
     try:
         serve(runner, sys.stdin, out)
