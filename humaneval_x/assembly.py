@@ -461,4 +461,6 @@ def prepare_sample(lang, problem, text: str, clean: bool = True, whole: bool = F
     parts = lang.whole(problem, code, whole) if lang.whole else None
     if parts is not None:
         return ("fenced_" if fenced else "") + "whole_function", parts[0], parts[1]
-    return ("fenced" if fenced else "completion"), problem.prompt, (lang.clean(code) if clean else code)
+    from .cleaning import clean_continuation  # with the prompt: a helper kept after the function defines no name twice
+    return ("fenced" if fenced else "completion"), problem.prompt, (clean_continuation(lang, code, problem.prompt)
+                                                                    if clean else code)
