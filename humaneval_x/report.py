@@ -176,7 +176,7 @@ def svg_status(breakdown: Dict[str, Dict[str, int]], title: str, width: int = 76
 
 
 def heatmap_table(matrix: Dict[str, Dict[str, Optional[float]]], key: str) -> str:
-    names = list(LANGUAGES)
+    names = list(matrix)  # its rows: the five, or six with Rust
     out = [f'<table class="heat"><caption>{E(key)} (%), rows: source, columns: target</caption><tr><th></th>']
     out += [f"<th>{E(LANGUAGES[t].display)}</th>" for t in names] + ["</tr>"]
     for s in names:
@@ -223,7 +223,8 @@ def run_header(s: dict) -> List[tuple]:
     limits = s.get("time_limits") or {}
     if limits.get("policy"):
         per = [v for v in (limits.get("limits_cpu_s") or {}).values() if isinstance(v, (int, float))]
-        span = f"; CPU limits {min(per):g}-{max(per):g} s over {len(per)} problems" if per else ""
+        span = "" if not per else (f"; CPU limit {per[0]:g} s for all {len(per)} problems" if min(per) == max(per)
+                                   else f"; CPU limits {min(per):g}-{max(per):g} s over {len(per)} problems")
         rows.append(("time-limit policy", _policy_text(limits["policy"]) + span))
     else:
         rows.append(("time-limit policy", missing))
@@ -417,7 +418,7 @@ def render_markdown(run: Run) -> str:
         for key, m in s["translation_matrix"].items():
             if not any(x is not None for row in m.values() for x in row.values()):
                 continue
-            names = list(LANGUAGES)
+            names = list(m)
             lines += ["", f"**{key}** (%), rows: source, columns: target", "",
                       "| | " + " | ".join(LANGUAGES[t].display for t in names) + " |", "|---" * (len(names) + 1) + "|"]
             for src in names:
