@@ -486,7 +486,7 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
     from .dataset import load_problems
     from .evaluate import evaluate_model, require_docker, resolve_params
     from .generate import resolve_chat
-    from .generation.backend import check_backend, get_backend
+    from .generation.factory import check_backend, get_backend
     from .generation.loading import default_model_path
 
     params = resolve_params(preset, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,

@@ -13,12 +13,12 @@ name adds range or choice rules wherever that name appears.
 from __future__ import annotations
 
 import inspect
-import os
 import typing
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import HarnessError
+from .run_options import RESUME_MODES
 
 
 class UsageError(HarnessError):
@@ -173,7 +173,6 @@ def _dtype(name, v):
 
 
 def _resume(name, v):
-    from .evaluate import RESUME_MODES
     _choice(*RESUME_MODES)(name, v)
 
 
@@ -374,8 +373,3 @@ def validate(component, argv: List[str]) -> Optional[Dict[str, Any]]:
             CHECKS[name](name, value)
     return values
 
-
-def docker_hint() -> str:
-    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    return (f"cannot reach the Docker engine at {host}: is dockerd running (`docker info`)? "
-            "Set DOCKER_HOST to use another engine, or run `bash scripts/setup.sh`")

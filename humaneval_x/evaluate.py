@@ -15,7 +15,9 @@ from .metrics import DEFAULT_KS
 from .samples import Sample, load_samples, sample_key
 from .summary import format_table, summarize
 
+from .run_options import RESUME_MODES, progress_disabled  # noqa: F401 - re-exported
 from .runs import RESULTS_FILE, SUMMARY_FILE
+from .sandbox.engine import require_docker
 
 RUN_FILE = "run.json"
 
@@ -23,11 +25,6 @@ RUN_FILE = "run.json"
 def open_cache(enabled: bool):
     from .result_cache import ResultCache
     return ResultCache() if enabled else None
-
-
-def progress_disabled(show_progress) -> Optional[bool]:
-    """tqdm's ``disable``: None (the default) shows bars on a terminal only."""
-    return None if show_progress is None else not show_progress
 
 
 def default_output_dir(samples_path) -> Path:
@@ -40,9 +37,6 @@ def default_output_dir(samples_path) -> Path:
 
 
 SUPERSEDED_FILE = "results.superseded.jsonl"
-RESUME_MODES = ("auto", "strict")
-
-
 def _key(rec: dict) -> tuple:
     return sample_key(rec["task_id"], rec["sample_index"], rec.get("source_language"))
 
@@ -216,17 +210,6 @@ def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str 
     meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean}
     return execute_and_report(samples, problems, out_dir, clean, meta, workers, ks, timeouts, sandbox_factory,
                               cache, show_progress, log, resume=resume, ray=ray, repeat=repeat)
-
-
-def require_docker() -> None:
-    """One clear line, before any work, when the Docker engine does not answer."""
-    from .cli_args import docker_hint
-    try:
-        import docker
-        docker.from_env(timeout=10).ping()
-    except Exception as exc:
-        reason = str(exc).split("(")[0].strip(" :") or type(exc).__name__
-        raise HarnessError(f"{docker_hint()} ({reason})") from None
 
 
 def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict, workers, ks, timeouts,

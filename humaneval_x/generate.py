@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from .evaluate import progress_disabled
+from .run_options import progress_disabled
 from .generation.backend import Backend, Completion, GenerationRequest, SamplingParams
 from .jsonl import JsonlAppender, read_jsonl
 from .languages import LANGUAGES

@@ -6,7 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from humaneval_x.generate import SAMPLES_FILE, run_generation
-from humaneval_x.generation.backend import GenerationRequest, SamplingParams, get_backend
+from humaneval_x.generation.backend import GenerationRequest, SamplingParams
+from humaneval_x.generation.factory import get_backend
 from humaneval_x.generation.plain_backend import PlainGenerateBackend
 from humaneval_x.generation.transformers_backend import TransformersBackend, plan_waves
 from humaneval_x.languages import LANGUAGES
@@ -46,6 +47,7 @@ def collect(backend, reqs, params):
     return out
 
 
+@pytest.mark.slow  # real model generation on the CPU: tens of seconds
 def test_greedy_matches_plain_generate(problems, tiny_model, tokenizer):
     params = SamplingParams(n=1, temperature=0.0, max_new_tokens=20)
     reqs = requests_for(problems, TIDS, 1)
@@ -84,6 +86,7 @@ def spy_seeds(monkeypatch):
     return seen
 
 
+@pytest.mark.slow  # real model generation on the CPU: tens of seconds
 def test_same_batching_same_samples_other_batching_same_seeds(problems, tiny_model, tokenizer, monkeypatch):
     # What is promised: the same request set and batch settings give the very same samples (same batch
     # shapes by construction); other batch settings use the same per-sample seeds, but the logits of a
@@ -140,6 +143,7 @@ def test_generation_raises_no_deprecation_warning(problems, tiny_model, tokenize
                                         params)) == []
 
 
+@pytest.mark.slow  # real model generation on the CPU: tens of seconds
 def test_stop_rule_cuts_as_tokens_arrive(problems, tiny_model, tokenizer):
     # a stop rule that fires at the first newline: every completion is cut there, before the length limit
     stop = lambda text: text.find("\n") if "\n" in text else None  # noqa: E731
@@ -170,6 +174,7 @@ class CrashAfter:
         self.backend.generate(requests, params, wrapped)
 
 
+@pytest.mark.slow  # real model generation on the CPU: tens of seconds
 def test_resume_after_crash_no_duplicate_no_missing(problems, tiny_model, tokenizer, tmp_path, monkeypatch):
     items = generation_items(problems, ["python", "go"], limit=2)
     params = SamplingParams(n=5, temperature=0.8, max_new_tokens=10, seed=3)

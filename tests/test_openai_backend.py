@@ -15,8 +15,8 @@ import pytest
 
 from humaneval_x.cleaning import cpp_stop, python_stop
 from humaneval_x.errors import HarnessError
-from humaneval_x.generation.backend import (SERVER_STOPS, GenerationRequest, SamplingParams, get_backend,
-                                            sample_seed)
+from humaneval_x.generation.backend import SERVER_STOPS, GenerationRequest, SamplingParams, sample_seed
+from humaneval_x.generation.factory import get_backend
 from humaneval_x.generation.openai_backend import OpenAIBackend, continuation_from_answer
 
 PY_PROMPT = 'def add(a, b):\n    """Add two numbers."""\n'
@@ -344,6 +344,7 @@ def served():
         log.close()
 
 
+@pytest.mark.slow  # a real `transformers serve` starts first
 def test_real_server_completions_chat_and_reasks(served):
     backend = OpenAIBackend(model=served["model"], base_url=served["url"], concurrency=2, log=lambda m: None)
     raw = GenerationRequest(key=("Python/0", ""), prompt=PY_PROMPT, sample_indices=(0, 1), stop=python_stop)
@@ -360,6 +361,7 @@ def test_real_server_completions_chat_and_reasks(served):
     assert c.answer is not None and c.answer.strip()  # the model's own words, kept beside the code
 
 
+@pytest.mark.slow  # a real `transformers serve` starts first
 def test_real_server_wrong_model_name_is_one_clear_error(served):
     backend = OpenAIBackend(model="no-such-model", base_url=served["url"], log=lambda m: None)
     with pytest.raises(HarnessError, match="answered 400: Server is pinned to"):

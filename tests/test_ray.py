@@ -206,7 +206,8 @@ def _lines(path):
 def test_two_cpu_replicas_generate_the_samples_one_backend_does(cluster, problems, tiny_model_dir, tmp_path):
     from humaneval_x.distributed.generation import RayGenerationBackend
     from humaneval_x.generate import run_generation
-    from humaneval_x.generation.backend import SamplingParams, get_backend
+    from humaneval_x.generation.backend import SamplingParams
+    from humaneval_x.generation.factory import get_backend
     from humaneval_x.prompts import generation_items
 
     n = 3

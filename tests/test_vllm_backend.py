@@ -5,7 +5,8 @@ import pytest
 
 from humaneval_x.cleaning import cpp_stop, python_stop
 from humaneval_x.errors import HarnessError
-from humaneval_x.generation.backend import GenerationRequest, SamplingParams, get_backend, sample_seed
+from humaneval_x.generation.backend import GenerationRequest, SamplingParams, sample_seed
+from humaneval_x.generation.factory import get_backend
 from humaneval_x.generation.vllm_backend import VLLMBackend
 
 

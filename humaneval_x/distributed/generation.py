@@ -34,7 +34,7 @@ class GenerationReplica:
     """One data-parallel replica (a Ray actor): a backend, fed shards, streaming completions back."""
 
     def __init__(self, backend_name: str, options: dict):
-        from ..generation.backend import get_backend
+        from ..generation.factory import get_backend
         self.backend = get_backend(backend_name, **options)
 
     def info(self) -> dict:

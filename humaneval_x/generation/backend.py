@@ -1,7 +1,6 @@
 """The model backend interface: prompts + sampling parameters in, completions out.
 
-Implementations are chosen by name and imported lazily, so torch/transformers load
-only when a model is really used.
+Implementations are chosen by name in ``factory.py`` (imported lazily there).
 """
 from __future__ import annotations
 
@@ -109,32 +108,6 @@ def server_stops(key: tuple) -> List[str]:
     return list(SERVER_STOPS.get(language_of_task(key[0]).name, ()))[:4]
 
 
-BACKENDS = ("transformers", "transformers-plain", "openai", "vllm")
-_ALIASES = {"hf": "transformers", "plain": "transformers-plain"}
-# options that only some backends take; given (not None) to another backend, they are an error
-_OPTIONS = {
-    "device": ("transformers", "transformers-plain"),
-    "batch_size": ("transformers", "transformers-plain"),
-    "dtype": ("transformers", "transformers-plain", "vllm"),
-    "base_url": ("openai",), "api_key_env": ("openai",), "concurrency": ("openai",),
-    "max_model_len": ("vllm",), "tensor_parallel_size": ("vllm",), "gpu_memory_utilization": ("vllm",),
-}
-
-
-def check_backend(name: str, **options) -> str:
-    """The canonical name of backend ``name``; HarnessError for an unknown name or an option it does not take."""
-    from ..errors import HarnessError
-
-    canonical = _ALIASES.get(name, name)
-    if canonical not in BACKENDS:
-        raise HarnessError(f"unknown --backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    for option, takers in _OPTIONS.items():
-        if canonical not in takers and options.get(option) is not None:
-            raise HarnessError(f"--{option.replace('_', '-')} applies to --backend {' or '.join(takers)} only "
-                               f"(this run uses {canonical})")
-    return canonical
-
-
 class LocalTokenizerChat:
     """Chat prompts from a local tokenizer's template, for backends that hold ``tokenizer`` and
     ``model_path`` once ``_ensure_loaded()`` has run (transformers, transformers-plain, vLLM)."""
@@ -148,22 +121,3 @@ class LocalTokenizerChat:
         from .loading import chat_prompt
         self._ensure_loaded()
         return chat_prompt(self.tokenizer, self.model_path, instruction, response_prefix)
-
-
-def get_backend(name: str, **kwargs) -> Backend:
-    """The backend called ``name``, given the options it takes (others must be None)."""
-    canonical = check_backend(name, **kwargs)
-    for option, takers in _OPTIONS.items():
-        if canonical not in takers:
-            kwargs.pop(option, None)
-    if canonical == "transformers":
-        from .transformers_backend import TransformersBackend
-        return TransformersBackend(**kwargs)
-    if canonical == "transformers-plain":
-        from .plain_backend import PlainGenerateBackend
-        return PlainGenerateBackend(**kwargs)
-    if canonical == "openai":
-        from .openai_backend import OpenAIBackend
-        return OpenAIBackend(**kwargs)
-    from .vllm_backend import VLLMBackend
-    return VLLMBackend(**kwargs)
