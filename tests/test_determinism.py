@@ -275,3 +275,81 @@ def test_the_gate_lists_problems_that_flipped_in_either_run(tmp_path):
     assert 'name="flipped problems"' in junit and "<failure" not in junit
     quiet = gate(load_run(_run_dir(tmp_path / "b2")), load_run(_run_dir(tmp_path / "c2")))
     assert quiet["flips"]["problems"] == [] and "flipped" not in to_markdown(quiet)
+
+
+# ------------------------------------------------------------------ one rule, not a race (runners/hxrunner/waits.py)
+def _waits():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runners"))
+    from hxrunner import verdict, waits
+    return waits, verdict
+
+
+def test_the_wall_limit_counts_only_time_the_program_is_neither_running_nor_waiting_for_a_cpu(monkeypatch):
+    import os
+    import time
+    waits, _ = _waits()
+    monkeypatch.setattr(waits, "STARVED_EXTRA_S", 0.6)
+    r, w = os.pipe()
+    try:
+        t0 = time.monotonic()
+        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: False) == "idle"  # asleep or blocked
+        assert 0.25 < time.monotonic() - t0 < 2
+        # always running or runnable (a starved CPU-bound program): never stopped by the wall limit, only
+        # given up on (not judged) long past it
+        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: True) == "starved"
+        flips_ = iter([True, False] * 50)  # half the time runnable: idle time adds up at half speed
+        t0 = time.monotonic()
+        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: next(flips_)) == "idle"
+        assert time.monotonic() - t0 >= 0.5
+        os.write(w, b"{}")
+        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: False) == "done"
+    finally:
+        os.close(r)
+        os.close(w)
+    assert waits.runnable(os.getsid(0)) is True  # this test's own session: this thread is running
+
+
+def test_out_of_memory_is_a_runtime_error_whatever_cpu_it_used():
+    _, verdict = _waits()
+    run = {"timed_out": False, "returncode": -9, "stdout": "", "stderr": "", "oom_killed": True}
+    assert verdict.verdict({}, run, b"", "s") == {"status": "runtime_error",
+                                                   "detail": "out of memory (killed by the kernel's OOM killer)"}
+
+
+LIMIT_CASES = {  # Python/0 programs -> (status, detail fragment) under a 2 s CPU limit and a 0.5 s wall limit
+    "slow-but-correct": ("    _hx = 0\n    for _i in range(3_000_000):\n        _hx += _i\n", "passed", ""),
+    "sleeps": ("    import time\n    time.sleep(60)\n", "timeout", "time limit"),
+    "endless": ("    while True:\n        pass\n", "timeout", "time limit"),
+    "memory-hog": ("    _hx = []\n    while True:\n        _hx.append(b'x' * (1 << 20))\n", "runtime_error", "out of memory"),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("busy", [0, 2], ids=["quiet", "both-cpus-busy"])
+def test_a_status_at_a_limit_does_not_depend_on_the_machines_load(problems, docker_client, busy):
+    """What stops a program decides its status, measured in the program's own time: CPU work past the wall
+    limit is not stopped by it (the wall limit counts only time asleep or blocked, never time spent waiting
+    for a CPU), a sleeping program is a timeout at the wall limit, an endless loop a timeout at its CPU limit,
+    a memory hog out of memory; the same with two other processes keeping both CPUs busy."""
+    import subprocess
+    import sys
+
+    from humaneval_x.execute import Timeouts
+    p = problems["Python/0"]
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+    try:
+        records = []
+        jobs = [make_job(Sample("Python/0", i, body + p.canonical_solution), p, clean=False)
+                for i, (body, _, _) in enumerate(LIMIT_CASES.values())]
+        Executor(workers=2, timeouts=Timeouts(run_cpu=2, run_timeout=0.5), repeat=2).run(jobs, records.append)
+    finally:
+        for s in spinners:
+            s.kill()
+            s.wait()
+    by_index = {r["sample_index"]: r for r in records}
+    wrong = [(name, by_index[i]["verdicts"], by_index[i]["detail"], by_index[i].get("run"))
+             for i, (name, (_, status, detail)) in enumerate(LIMIT_CASES.items())
+             if by_index[i]["verdicts"] != [status, status] or detail not in by_index[i]["detail"]]
+    assert not wrong, wrong

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from . import linux
+from . import linux, waits
 from .capture import capture_files, stage_result
 from .jail import cpu_limit
 from .policy import BUILD_UID, COMPILE_FILE_LIMIT, STAGE_ROOT, STAGE_TMP
@@ -88,6 +88,7 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
     spec = {"uid": uid, "copy": copy, "argv": argv, "cpu": cpu, "python": bool(python), "main": python or None}
     if env:
         spec["argv"] = ["env"] + ["%s=%s" % kv for kv in env.items()] + list(argv)
+    oom_before = waits.oom_kills()
     start = time.monotonic()
     try:
         socket.send_fds(zygote, [json.dumps(spec).encode()], [stdin_r, out, err, status_w, stage_fd])
@@ -105,8 +106,8 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
         os.close(out)
         os.close(err)
         return {"returncode": None, "error": "the zygote could not launch the program (%s)" % note}
-    ready, _, _ = select.select([status_r], [], [], wall)
-    timed_out = not ready
+    ended = waits.wait_for_program(status_r, pid, wall)  # the wall limit counts idle time only (waits)
+    timed_out = ended == "idle"
     # the namespace's init with its session: the kernel then kills all the program left
     linux.killpg(pid, signal.SIGKILL)
     report = b""
@@ -132,11 +133,22 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
     else:
         returncode = os.waitstatus_to_exitcode(status)
     cpu_s = report.get("cpu_s")
-    # SIGKILL with the limit's CPU spent is RLIMIT_CPU (its hard limit); SIGKILL before it is the
-    # OOM killer. SIGXCPU comes only from RLIMIT_CPU (none is sent while soft == hard; kept for safety)
-    if cpu and (returncode == -signal.SIGXCPU or
-                (returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= cpu_limit(cpu) - 0.5)):
+    if ended == "starved":
+        os.close(out)
+        os.close(err)
+        return {"returncode": None, "timed_out": False,
+                "error": "the machine was too busy to run the program to its end within %.0f s (its wall limit + %.0f s): "
+                         "not judged, run it again" % (wall + waits.STARVED_EXTRA_S, waits.STARVED_EXTRA_S)}
+    oom_after = waits.oom_kills()
+    oom = oom_before is not None and oom_after is not None and oom_after > oom_before
+    # One rule (waits): a SIGKILL from the OOM killer is out of memory; any other SIGKILL after at least half
+    # the CPU limit is RLIMIT_CPU (the kernel counts tick-sampled time, which under load runs ahead of the
+    # precise time reported here); SIGXCPU comes only from RLIMIT_CPU (none while soft == hard; kept for safety)
+    if cpu and not oom and (returncode == -signal.SIGXCPU or (
+            returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= waits.CPU_KILL_FRACTION * cpu_limit(cpu))):
         timed_out = True
     result = stage_result(returncode, timed_out, wall_s, cpu_s, out, err, cap)
+    if oom and not timed_out:
+        result["oom_killed"] = True
     result["_sentinel"] = sentinel
     return result

@@ -21,6 +21,8 @@ def verdict(req, run, out_bytes, sentinel):
         return {"status": "passed", "detail": ""}
     if rc == 0:
         return {"status": "failed", "detail": "exited with status 0 before the test suite finished"}
+    if run.get("oom_killed"):  # the worker's memory cgroup counted an OOM kill during this run
+        return {"status": "runtime_error", "detail": "out of memory (killed by the kernel's OOM killer)"}
     if rc == -signal.SIGXFSZ or len(out_bytes) >= RUN_FILE_LIMIT:
         return {"status": "runtime_error", "detail": "output exceeded %d bytes" % RUN_FILE_LIMIT}
     if any(m in text for m in req.get("crash_markers", ())):
