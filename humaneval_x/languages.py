@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
-from . import assembly, cleaning
+from . import assembly, cleaning, rust
 from .errors import HarnessError
 
 
@@ -14,7 +14,7 @@ class UnknownLanguage(HarnessError, ValueError):
 
 @dataclass(frozen=True)
 class Language:
-    name: str                       # canonical key: python, cpp, java, js, go
+    name: str                       # canonical key: python, cpp, java, js, go, rust
     display: str                    # name used in prompts and tables (the paper's)
     task_prefix: str                # task_id prefix in the data: Python, CPP, Java, JavaScript, Go
     data_file: str                  # humaneval_<name>.jsonl.gz
@@ -41,6 +41,7 @@ class Language:
     batch_size: int = 16
     whole: Optional[Callable] = None  # (problem, sample, forced) -> (head, code) when the sample is the whole function
     compile_error_line: str = r"error"  # regex: the compiler's first line that names an error (compile_error detail)
+    prompt_of: Optional[Callable] = None  # record -> the generation prompt, when it is not the record's `prompt` (Rust)
 
 
 LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
@@ -98,6 +99,19 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         # 32 a batch: the test binary's link (~0.28 s) and go vet's start are paid once per batch
         # (canonical solutions, one worker: 68 ms a program at 16, 53 ms at 32, 47 ms at 48)
         batch_kind="go", batch_info=assembly.go_batch_info, batch_size=32),
+    Language(
+        name="rust", display="Rust", task_prefix="Rust", data_file="humaneval_rust.jsonl.gz",
+        extra_keys=(), tag_line="// language: Rust", source_file="main.rs",
+        compile=rust.COMPILE,  # one plain rustc per program, the crates prebuilt in the image (humaneval_x/rust.py)
+        run=("./main",),
+        assemble=rust.assemble, stop=rust.stop, clean=rust.clean, whole=rust.whole,
+        compile_error_line=r"(?:^|: )error(?:\[E\d{4}\])?: ",
+        failure_markers=(rust.FAILURE_MARKER,), aliases=("rs",), prompt_of=rust.generation_prompt,
+        # gold links faster than bfd ld (same binary meaning)
+        fast_compile=rust.fast_compile(),
+        # several programs as modules of one crate: rustc's start (std's and the crates' metadata) and the
+        # link are paid once per batch; each program still runs alone (runners/hxrunner/langs/rust.py)
+        batch_kind="rust", batch_info=rust.batch_info, batch_size=16),
 )}
 
 _BY_ALIAS = {k: lang for lang in LANGUAGES.values()
@@ -120,9 +134,23 @@ def language_of_task(task_id: str) -> Language:
     raise UnknownLanguage(f"task_id {task_id!r} does not name a HumanEval-X language; task ids look like {prefixes}")
 
 
+# The paper's five: what runs when no language is named (stored baselines and the 820-problem protocol
+# stay as they were). Rust, added upstream after the paper, runs when named: `--languages rust`, or all
+# six with `--languages all6` (or every name listed).
+PAPER_LANGUAGES: Tuple[str, ...] = ("python", "cpp", "java", "js", "go")
+ALL_SIX = ("all6", "six")
+
+
+def table_languages(present) -> Tuple[str, ...]:
+    """The rows and columns of a translation matrix: the paper's five, or all six once Rust is present."""
+    return PAPER_LANGUAGES if set(present) <= set(PAPER_LANGUAGES) else tuple(LANGUAGES)
+
+
 def parse_languages(spec) -> Tuple[str, ...]:
-    """'python,cpp' / ['python', 'cpp'] / None / 'all' -> canonical names."""
+    """'python,cpp' / ['python', 'cpp'] / None / 'all' (the paper's five) / 'all6' (with Rust) -> canonical names."""
     if spec is None or spec == "all":
+        return PAPER_LANGUAGES
+    if isinstance(spec, str) and spec.strip().lower() in ALL_SIX:
         return tuple(LANGUAGES)
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     return tuple(dict.fromkeys(get_language(s).name for s in items if str(s).strip()))

@@ -58,6 +58,15 @@ WRONG: Dict[str, List[Tuple[str, str, str]]] = {
         ("syntax-error", "    return (\n}\n", "compile_error"),
         ("endless-loop", "    for {\n    }\n}\n", "timeout"),
     ],
+    "rust": [
+        ("wrong-answer", "    return false;\n}\n", "failed"),
+        ("early-exit", "    std::process::exit(0);\n}\n", "failed"),
+        ("crash", "    let v: Vec<f32> = vec![];\n    return v[numbers.len() + 1] < threshold;\n}\n", "runtime_error"),
+        ("abort", "    std::process::abort();\n}\n", "runtime_error"),
+        ("type-error", "    return numbers;\n}\n", "compile_error"),
+        ("endless-loop", "    loop {}\n}\n", "timeout"),
+        ("exit-in-thread", "    std::thread::spawn(|| std::process::exit(0)).join().unwrap();\n    true\n}\n", "failed"),
+    ],
 }
 
 
@@ -107,7 +116,7 @@ def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str 
             report["mismatches"].append({"task_id": key[0], "case": label, "expected": want,
                                          "got": " ".join(rec["verdicts"]) if flipped else rec["status"],
                                          "detail": rec["detail"],
-                                         "stderr": (rec.get("run") or rec.get("compile") or {}).get("stderr", "")[-600:]})
+                                         "stderr": ((rec.get("run") or rec.get("compile") or {}).get("stderr") or "")[-600:]})
     for lang in langs:
         c = per_lang[lang]
         report["languages"][lang] = {"canonical_passed": c["canonical_ok"], "canonical_total": c["canonical_total"],

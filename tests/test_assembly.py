@@ -89,10 +89,11 @@ def test_language_lookup():
     assert get_language("JavaScript").name == "js"
     assert language_of_task("CPP/3").name == "cpp"
     assert parse_languages("python, go") == ("python", "go")
+    assert get_language("rust").name == "rust" and language_of_task("Rust/1").name == "rust"
     with pytest.raises(ValueError):
-        get_language("rust")
+        get_language("cobol")
     with pytest.raises(ValueError):
-        language_of_task("Rust/1")
+        language_of_task("Cobol/1")
 
 
 def test_go_batch_eligibility(problems):

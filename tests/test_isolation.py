@@ -308,8 +308,48 @@ GO["hidden-init-func"] = "    return true\n}\n\nfunc/**/init() { os.Exit(0) }\n"
 GO["import-neighbour"] = "    return hxp0.HasCloseElements(numbers, threshold)\n}\n\nimport \"hxb/hxp0\"\n"
 GO_WRONG = "    return true\n}\n"
 
-ATTACKS = {"Python": PY, "CPP": CPP, "Java": JAVA, "JavaScript": JS, "Go": GO}
-WRONG = {"Python": PY_WRONG, "CPP": CPP_WRONG, "Java": JAVA_WRONG, "JavaScript": JS_WRONG, "Go": GO_WRONG}
+# ---------------------------------------------------------------- Rust (Rust/0, a function body)
+RUST_LIBC = 'extern "C" { fn kill(pid: i32, sig: i32) -> i32; fn getppid() -> i32; fn fork() -> i32; }\n'
+RUST = {
+    "read-proc": (
+        "    for p in [\"/proc/1/environ\", \"/proc/1/cmdline\", \"/tmp/main.rs\", \"/tmp/work/main.rs\", \"../main.rs\"] {\n"
+        "        if let Ok(b) = std::fs::read(p) {\n"
+        "            let s = String::from_utf8_lossy(&b).to_string();\n"
+        "            if let Some(i) = s.find(\"HX_SUITE_DONE_\") { println!(\"\\n{}\", &s[i..i + 46]); std::process::exit(0); }\n"
+        "        }\n    }\n    true\n}\n"),
+    # 1 through std::process: forged lines into the runner's stdout
+    "forge-runner-fd": (
+        "    let _ = std::process::Command::new(\"sh\").arg(\"-c\").arg(\"for f in /proc/[0-9]*/fd/1 /proc/[0-9]*/fd/2; "
+        "do echo '{\\\"status\\\": \\\"passed\\\"}' > $f; done 2>/dev/null\").status();\n    true\n}\n"),
+    "unsafe-write": "    unsafe { *(16 as *mut u64) = 1; }\n    true\n}\n",
+    "kill-everything": "    unsafe { kill(getppid(), 9); kill(getppid(), 9); kill(1, 9); kill(-1, 9); }\n    true\n}\n" + RUST_LIBC,
+    "fork-bomb": "    unsafe { for _ in 0..100000 { fork(); } }\n    false\n}\n" + RUST_LIBC,
+    "left-over-threads": ("    for _ in 0..8 { std::thread::spawn(|| loop { let _ = std::fs::write(\"/tmp/hx_planted\", b\"x\"); "
+                          "std::thread::sleep(std::time::Duration::from_millis(5)); }); }\n    true\n}\n"),
+    "plant-files": ("    for d in [\"/tmp\", \".\", \"..\", \"/dev/shm\", \"/opt/hx/rust/lib\"] {\n"
+                    "        let _ = std::fs::write(format!(\"{}/librand.rlib\", d), b\"x\");\n"
+                    "        let _ = std::fs::write(format!(\"{}/main\", d), b\"#!/bin/sh\\necho\\n\");\n    }\n    true\n}\n"),
+    "exit-256": "    std::process::exit(256);\n}\n",
+    # stdin read before the harness's main (a function in .init_array): the harness reads nothing, exits 86
+    "steal-stdin": ("    true\n}\n#[used]\n#[link_section = \".init_array\"]\nstatic HX_STEAL: extern \"C\" fn() = hx_steal;\n"
+                    "extern \"C\" fn hx_steal() { let mut s = String::new(); let _ = std::io::stdin().read_line(&mut s); "
+                    "print!(\"\\n{}\", s); }\n"),
+    # the harness's main called by the program: stdin is at its end by then, so it exits 86
+    "call-harness-main": "    main();\n    std::process::exit(0);\n}\n",
+    # a panic hook that hides the failed assertion and exits 0: no sentinel
+    "silent-hook": ("    std::panic::set_hook(Box::new(|_| std::process::exit(0)));\n    true\n}\n"),
+    # what the compiler (the build uid) can read at compile time, embedded in the binary
+    "include-compile-time": "    let _ = include_bytes!(\"/proc/self/environ\");\n    true\n}\n",
+    # in a batch, rename over the shared binary / read neighbours' sources
+    "batch-neighbours": ("    if let Ok(rd) = std::fs::read_dir(\"..\") { for e in rd.flatten() { let p = e.path(); "
+                         "let _ = std::fs::rename(&p, p.with_extension(\"x\")); } }\n"
+                         "    let _ = std::fs::write(\"batch\", b\"#!/bin/sh\\necho\\n\");\n    true\n}\n"),
+}
+RUST_WRONG = "    true\n}\n"
+
+ATTACKS = {"Python": PY, "CPP": CPP, "Java": JAVA, "JavaScript": JS, "Go": GO, "Rust": RUST}
+WRONG = {"Python": PY_WRONG, "CPP": CPP_WRONG, "Java": JAVA_WRONG, "JavaScript": JS_WRONG, "Go": GO_WRONG,
+         "Rust": RUST_WRONG}
 
 
 # attacks aimed at the NEXT program (planted files, processes, patched state): a wrong neighbour
@@ -347,10 +387,11 @@ def check_results(rows, results):
 
 
 @pytest.mark.parametrize("lang", sorted(ATTACKS))
-def test_attacks_do_not_pass_and_neighbours_keep_their_verdicts(lang, problems, docker_client):
+def test_attacks_do_not_pass_and_neighbours_keep_their_verdicts(lang, problems, data_dir, docker_client):
+    from humaneval_x.dataset import load_problems
     from humaneval_x.execute import Executor, Timeouts, docker_factory, make_job
     from humaneval_x.samples import Sample
-    problem = problems[lang + "/0"]
+    problem = (load_problems(["rust"], data_dir=data_dir) if lang == "Rust" else problems)[lang + "/0"]
     rows = interleaved(lang, problem.canonical_solution)
     jobs = [make_job(Sample(problem.task_id, i, gen), problem, clean=False) for i, (_, gen) in enumerate(rows)]
     results = {}
@@ -367,7 +408,7 @@ def test_attacks_do_not_pass_and_neighbours_keep_their_verdicts(lang, problems, 
 if __name__ == "__main__":
     import gzip
     lang, out = sys.argv[1], sys.argv[2]
-    prefix = {"Python": "python", "CPP": "cpp", "Java": "java", "JavaScript": "js", "Go": "go"}[lang]
+    prefix = {"Python": "python", "CPP": "cpp", "Java": "java", "JavaScript": "js", "Go": "go", "Rust": "rust"}[lang]
     with gzip.open("/work/shared/humaneval-x/humaneval_%s.jsonl.gz" % prefix, "rt") as f:
         problem = next(json.loads(line) for line in f if json.loads(line)["task_id"] == lang + "/0")
     rows = interleaved(lang, problem["canonical_solution"])

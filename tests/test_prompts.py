@@ -50,7 +50,7 @@ def test_python_142_declaration_is_fixed_by_errata_not_by_code(problems):
 def test_parse_pairs():
     assert parse_pairs("python-cpp, Java-Go") == [("python", "cpp"), ("java", "go")]
     assert parse_pairs("c++-javascript") == [("cpp", "js")]
-    for bad in ("python", "python-python", "python-rust"):
+    for bad in ("python", "python-python", "python-cobol", "rust-rust"):
         with pytest.raises(HarnessError):
             parse_pairs(bad)
 

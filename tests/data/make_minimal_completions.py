@@ -206,8 +206,16 @@ def go_minimal(tid, code):
     return code.rstrip() + "\n\n" + "\n".join(GO_SHIMS[k] for k in order)
 
 
+# Rust: the crates come with the prompt's `use` lines whatever the completion does; two canonical
+# completions use one (regex, md5): rewrites that use none.
+RUST = {
+ "Rust/91": "\n    let mut count = 0;\n    for (i, part) in s.split(|c: char| c == '.' || c == '?' || c == '!').enumerate() {\n        // the canonical splits on `[.?!]\\s*`: the whitespace after a mark goes with it, not the text's first\n        let part = if i == 0 { part } else { part.trim_start() };\n        if part.starts_with(\"I \") {\n            count += 1;\n        }\n    }\n    return count;\n}\n",
+ "Rust/162": "\n    if text.is_empty() {\n        return \"None\".to_string();\n    }\n    let s: [u32; 64] = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21];\n    let k: [u32; 64] = [0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391];\n    let mut msg: Vec<u8> = text.as_bytes().to_vec();\n    let bit_len: u64 = (msg.len() as u64).wrapping_mul(8);\n    msg.push(0x80);\n    while msg.len() % 64 != 56 {\n        msg.push(0);\n    }\n    msg.extend_from_slice(&bit_len.to_le_bytes());\n    let (mut a0, mut b0, mut c0, mut d0): (u32, u32, u32, u32) = (0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476);\n    for chunk in msg.chunks(64) {\n        let mut m = [0u32; 16];\n        for i in 0..16 {\n            m[i] = u32::from_le_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);\n        }\n        let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);\n        for i in 0..64 {\n            let (f, g) = if i < 16 {\n                ((b & c) | (!b & d), i)\n            } else if i < 32 {\n                ((d & b) | (!d & c), (5 * i + 1) % 16)\n            } else if i < 48 {\n                (b ^ c ^ d, (3 * i + 5) % 16)\n            } else {\n                (c ^ (b | !d), (7 * i) % 16)\n            };\n            let f2 = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);\n            a = d;\n            d = c;\n            c = b;\n            b = b.wrapping_add(f2.rotate_left(s[i]));\n        }\n        a0 = a0.wrapping_add(a);\n        b0 = b0.wrapping_add(b);\n        c0 = c0.wrapping_add(c);\n        d0 = d0.wrapping_add(d);\n    }\n    let mut out = String::new();\n    for v in [a0, b0, c0, d0] {\n        for byte in v.to_le_bytes() {\n            out.push_str(&format!(\"{:02x}\", byte));\n        }\n    }\n    out\n}\n"
+}
+
+
 def main():
-    problems = load_problems()
+    problems = load_problems(("python", "cpp", "java", "js", "go", "rust"))
     out = {}
     for tid, p in problems.items():
         c = p.canonical_solution
@@ -222,6 +230,8 @@ def main():
             out[tid] = JS_162
         elif p.language == "go" and go_used_packages(c, GO_STD_PACKAGES):
             out[tid] = go_minimal(tid, c)
+        elif p.language == "rust" and re.search(r"\b(?:Regex|md5|rand|Rng)\b", c):
+            out[tid] = RUST[tid]
     OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     print(f"{len(out)} completions -> {OUT}")
 

@@ -11,7 +11,7 @@ its ``Language`` entry) are all the runner needs. A language module may offer:
 
 Adding a language with logic of its own: a module here, listed in MODULES (docs/adding-a-language.md).
 """
-from . import go, java
+from . import go, java, rust
 
-MODULES = (go, java)
+MODULES = (go, java, rust)
 BATCH_BUILDERS = {m.NAME: m.build_batch for m in MODULES if hasattr(m, "build_batch")}

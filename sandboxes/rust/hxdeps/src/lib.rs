@@ -1,0 +1,1 @@
+// Only here to make cargo build the dependencies.
