@@ -142,3 +142,27 @@ def test_runner_batch_parts():
     assert rb.named(nowhere, lines) == (set(), False)
     aborting = json.dumps({"level": "error", "message": "aborting due to previous error", "spans": []})
     assert rb.named(msg(2) + "\n" + aborting, lines) == ({0}, True)
+
+
+def test_summary_records_the_language_set_and_the_gate_refuses_another():
+    from pathlib import Path
+    from humaneval_x.gate import GateInputError, check_comparable
+    from humaneval_x.runs import Run
+    from humaneval_x.summary import format_table, summarize
+
+    def rec(tid, lang, passed, src=None):
+        r = {"task_id": tid, "language": lang, "sample_index": 0, "passed": passed,
+             "status": "passed" if passed else "failed"}
+        return dict(r, source_language=src) if src else r
+    five = summarize([rec("Python/0", "python", True), rec("Go/0", "go", False)], ks=(1,))
+    six = summarize([rec("Python/0", "python", True), rec("Go/0", "go", False), rec("Rust/0", "rust", True)], ks=(1,))
+    assert five["language_set"] == ["python", "go"] and six["language_set"] == ["python", "go", "rust"]
+    with pytest.raises(GateInputError, match="different languages"):
+        check_comparable(Run(Path("a"), dict(five, dataset_variant="errata-v2")),
+                         Run(Path("b"), dict(six, dataset_variant="errata-v2")), ["overall"])
+    trans = summarize([rec("Rust/0", "rust", True, "python"), rec("Python/0", "python", False, "rust")], ks=(1,))
+    matrix = trans["translation_matrix"]["pass@1"]
+    assert list(matrix) == ["python", "cpp", "java", "js", "go", "rust"] and matrix["python"]["rust"] == 1.0
+    assert "Rust" in format_table(trans)
+    paper = summarize([rec("Go/0", "go", True, "python")], ks=(1,))
+    assert list(paper["translation_matrix"]["pass@1"]) == ["python", "cpp", "java", "js", "go"]
