@@ -22,6 +22,7 @@ from __future__ import annotations
 import signal as _signal
 from typing import Optional, Tuple
 
+from ..rust import COMPILE as RUST_COMPILE
 from ..languages import LANGUAGES, get_language
 from .engine import RequestError
 
@@ -45,21 +46,22 @@ PROGRAMS = {
              ("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".", "Main")),
     "js": ("main.js", None, ("node", "main.js")),
     "go": ("main.go", ("go", "build", "-o", "main", "main.go"), ("./main",)),
+    "rust": ("main.rs", RUST_COMPILE, ("./main",)),  # the crates of the records (regex, rand 0.4's API, md5)
 }
 # other services' names for the same languages
 ALIASES = {"python3": "python", "py": "python", "c++": "cpp", "cxx": "cpp", "nodejs": "js", "node": "js",
-           "javascript": "js", "golang": "go", "java": "java"}
+           "javascript": "js", "golang": "go", "java": "java", "rs": "rust"}
 
 
 def language_name(name) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise RequestError("language must be a string: python, cpp, java, js or go")
+        raise RequestError("language must be a string: python, cpp, java, js, go or rust")
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     try:
         return get_language(key).name
     except ValueError:
-        raise RequestError(f"language {name!r} is not offered; choose python, cpp, java, js (nodejs) or go") from None
+        raise RequestError(f"language {name!r} is not offered; choose python, cpp, java, js (nodejs), go or rust") from None
 
 
 def _number(d: dict, key: str, default, hi: float, scale: float = 1.0) -> float:
