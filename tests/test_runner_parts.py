@@ -137,7 +137,8 @@ def test_go_driver_runs_one_member_by_its_number():
 
 
 def test_batch_builders_are_the_language_modules():
-    assert BATCH_BUILDERS == {"go": go.build_batch}
+    from hxrunner.langs import rust
+    assert BATCH_BUILDERS == {"go": go.build_batch, "rust": rust.build_batch}
 
 
 # ---------------------------------------------------------------- capture
