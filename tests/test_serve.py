@@ -229,7 +229,7 @@ def test_deadline_then_retry_runs_only_the_rest(server, problems):
 @pytest.mark.docker
 def test_bad_requests_are_one_line_400s(server):
     for body, words in (({"samples": []}, "non-empty"),
-                        ({"samples": [{"task_id": "Rust/0", "generation": "x"}]}, "HumanEval-X language"),
+                        ({"samples": [{"task_id": "Cobol/0", "generation": "x"}]}, "HumanEval-X language"),
                         ({"samples": [{"task_id": "Python/0"}]}, "generation"),
                         ({"samples": [{"task_id": "Python/0", "generation": "x"}], "settings": {"clean": "no"}}, "clean"),
                         ({"samples": [{"task_id": "Python/0", "generation": "x"}], "settings": {"tim_limit": 3}},
