@@ -13,7 +13,7 @@ from humaneval_x.samples import Sample, load_samples
 from humaneval_x.selfcheck import WRONG
 from test_other_tools import FENCE_TAG, signature_and_body
 
-PREFIX = {"python": "Python", "cpp": "CPP", "java": "Java", "js": "JavaScript", "go": "Go"}
+PREFIX = {"python": "Python", "cpp": "CPP", "java": "Java", "js": "JavaScript", "go": "Go", "rust": "Rust"}
 
 
 def draft_then_final(tag: str, draft: str, final: str) -> str:
@@ -33,8 +33,9 @@ def right_and_wrong(p):
 
 # ------------------------------------------------------------------ no Docker
 @pytest.mark.parametrize("lang", list(LANGUAGES))
-def test_a_draft_in_the_thinking_is_never_the_answer(problems, lang):
-    p = problems[f"{PREFIX[lang]}/0"]
+def test_a_draft_in_the_thinking_is_never_the_answer(problems, data_dir, lang):
+    from humaneval_x.dataset import load_problems
+    p = (load_problems(["rust"], data_dir=data_dir) if lang == "rust" else problems)[f"{PREFIX[lang]}/0"]
     right, wrong = right_and_wrong(p)
     tag = FENCE_TAG[lang]
     assert code_of(p, draft_then_final(tag, wrong, right)) == code_of(p, f"```{tag}\n{right}```\n")

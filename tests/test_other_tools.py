@@ -10,7 +10,7 @@ from humaneval_x.samples import Sample, load_samples
 from humaneval_x.selfcheck import WRONG
 from humaneval_x.summary import summarize
 
-FENCE_TAG = {"python": "python", "cpp": "cpp", "java": "java", "js": "javascript", "go": "go"}
+FENCE_TAG = {"python": "python", "cpp": "cpp", "java": "java", "js": "javascript", "go": "go", "rust": "rust"}
 PROBLEMS = (0, 10, 38, 50, 162)  # 10/38/50: the prompt holds a helper; 162: md5 (imports, includes, require)
 
 
@@ -21,6 +21,9 @@ def signature_and_body(p) -> str:
     if p.language == "java":  # the method only: the canonical solution also closes class Solution
         prefix, _, _ = _prompt_split(p.prompt, JAVA_DEFS, depth=1)
         return p.prompt[len(prefix):] + p.canonical_solution.rstrip()[:-1]
+    if p.language == "rust":  # from the prompt's last `fn` (its helpers and `use` lines left out)
+        from humaneval_x import rust
+        return p.prompt[rust.items(p.prompt)[-1][2]:] + p.canonical_solution
     prefix, _, _ = _prompt_split(p.prompt, {"cpp": CPP_DEFS, "js": JS_DEFS, "go": GO_DEFS}[p.language])
     return p.prompt[len(prefix):] + p.canonical_solution
 

@@ -87,7 +87,7 @@ BAD = [  # (argv, what the one line says)
     (["evaluate-generation", "--n", "0"], "--n must be a positive integer"),
     (["evaluate-samples", "s.jsonl", "--clean=Flase"], "--clean must be true or false"),
     (["evaluate-generation", "--model", "/nonexistent"], "no such model folder or .gguf file"),
-    (["evaluate-generation", "--languages", "python,rust"], "choose from python, cpp, java, js, go"),
+    (["evaluate-generation", "--languages", "python,cobol"], "choose from python, cpp, java, js, go, rust"),
     (["evaluate-generation", "--preset", "fast"], "--preset must be one of codegeex, pass1, greedy"),
     (["evaluate-generation", "--temperature", "-1"], "--temperature must be a number >= 0"),
     (["evaluate-generation", "--top-p", "2"], "--top-p must be a number in (0, 1]"),
