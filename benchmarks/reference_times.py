@@ -48,7 +48,7 @@ def main():
     out = {"repetitions": a.repetitions, "workers": a.workers, "images": tags, "seconds": round(time.monotonic() - t0, 1),
            "policy": policy.describe(), "languages": {}}
     for lang in langs:
-        path = limits.reference_path(ex._image_id(lang))
+        path = limits.reference_path(ex.image_id(lang))
         entries = json.loads(path.read_text())["entries"]
         refs, spreads, rows = [], [], []
         for tid, p in problems.items():

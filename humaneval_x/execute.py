@@ -211,40 +211,15 @@ class Executor:
         return self._execute(rest, on_result, progress) if rest else {}
 
     def _execute(self, jobs: List[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
-        by_lang: Dict[str, Dict[str, List[Job]]] = defaultdict(lambda: defaultdict(list))
-        for n, job in enumerate(jobs):
-            key = f"{job.program_hash}#{n}" if self.naive else job.program_hash  # naive: no deduplication
-            by_lang[job.language][key].append(job)
+        """The local way to workers: one sandbox pool per language, one language after the other."""
+        book = RunBook(self, jobs, on_result, progress)
         seconds = {}
-        for lang_name in LANGUAGES:  # fixed order
-            groups = by_lang.get(lang_name)
-            if not groups:
-                continue
+        for lang_name in book.languages:  # fixed order
             lang = LANGUAGES[lang_name]
             t0 = time.monotonic()
-            requests = [make_request(lang, h, group[0].program, self.timeouts_for(group[0]), self.naive)
-                        for h, group in groups.items()]
-
-            def deliver(request, outcome, cached=False):
-                for i, job in enumerate(groups[request["id"]]):
-                    on_result(result_record(job, outcome, duplicate=cached or i > 0))
-                    if progress is not None:
-                        progress.update(1)
-
-            image_id = self._image_id(lang_name)
-            if self.cache is not None and image_id and self.repeat == 1:  # an audit runs, never reads
-                todo = []
-                for r in requests:
-                    hit = self.cache.get(cache_key(r["id"], image_id, r))
-                    if hit is None:
-                        todo.append(r)
-                    else:
-                        self.cache_hits += 1
-                        deliver(r, flips.from_cache(hit), cached=True)
-                requests = todo
+            image_id = self.image_id(lang_name)
+            requests = book.uncached(lang_name, image_id)
             if requests:
-                by_id = {r["id"]: r for r in requests}
-                runs: Dict[str, List[dict]] = defaultdict(list)
                 # the repeats in rounds over all programs: each program's runs meet other workers and moments
                 rounds = [r if k == 0 else dict(r, id=f"{r['id']}{REPEAT_MARK}{k}") for k in range(self.repeat)
                           for r in requests]
@@ -252,16 +227,7 @@ class Executor:
                 with pool:
                     self.identities[lang_name] = pool.identity
                     for request, outcome in unbatched(pool.map(batch_requests(lang, rounds))):
-                        self.executed += 1
-                        request = by_id[request["id"].split(REPEAT_MARK)[0]]
-                        if self.cache is not None and image_id:
-                            self.cache.put(cache_key(request["id"], image_id, request), outcome)
-                        if self.repeat == 1:
-                            deliver(request, outcome)
-                            continue
-                        runs[request["id"]].append(outcome)
-                        if len(runs[request["id"]]) == self.repeat:
-                            deliver(request, flips.combine(runs.pop(request["id"])))
+                        book.ran(request["id"].split(REPEAT_MARK)[0], outcome, image_id, self.cache)
                 self.replacements += pool.replacements
                 if self.cache is not None:
                     self.cache.flush()
@@ -311,13 +277,92 @@ class Executor:
                 {"kind": "language", "run_timeout_s": t.run_timeout or "language",
                  "compile_timeout_s": t.compile_timeout or "language"}}
 
-    def _image_id(self, lang_name: str) -> Optional[str]:
+    def image_id(self, lang_name: str) -> Optional[str]:
+        """The image id of ``lang_name``'s sandboxes (results cache keys and reference times name it), or None."""
         if lang_name not in self.identities:
             try:
                 self.identities[lang_name] = self.sandbox_factory(lang_name).identity
             except Exception:
                 return None
         return self.identities[lang_name]
+
+
+class RunBook:
+    """One run's bookkeeping, whatever carries its programs to workers (a local pool, Ray's node
+    executors): jobs grouped per language and distinct program (every job its own under ``naive``), one
+    request per program under the run's time limits, answers from the results cache, and each verdict
+    delivered once to every job of its program (a later copy of a verdict is dropped) and stored in the
+    cache. With ``executor.repeat`` > 1 (the flip audit) the cache is never read, and a program's verdict
+    is delivered once all its runs are in (``flips.combine``)."""
+
+    def __init__(self, executor: "Executor", jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None,
+                 on_delivered: Optional[Callable[[str], None]] = None, repeat: Optional[int] = None):
+        self.executor = executor
+        self.repeat = executor.repeat if repeat is None else repeat  # runs of each program before delivery
+        self.on_result = on_result
+        self.progress = progress
+        self.on_delivered = on_delivered  # called with the language after each program's delivery
+        self.groups: Dict[str, Dict[str, List[Job]]] = defaultdict(dict)
+        for n, job in enumerate(jobs):
+            key = f"{job.program_hash}#{n}" if executor.naive else job.program_hash  # naive: no deduplication
+            self.groups[job.language].setdefault(key, []).append(job)
+        self.languages = [lang for lang in LANGUAGES if lang in self.groups]
+        self.lang_of: Dict[str, str] = {}
+        self.request_of: Dict[str, dict] = {}
+        self.delivered: set = set()
+        self.dropped = 0
+        self._runs: Dict[str, List[dict]] = defaultdict(list)
+
+    def requests(self, lang: str) -> List[dict]:
+        """One request per distinct program of ``lang``, under each program's time limits."""
+        ex, spec, out = self.executor, LANGUAGES[lang], []
+        for rid, group in self.groups[lang].items():
+            r = make_request(spec, rid, group[0].program, ex.timeouts_for(group[0]), ex.naive)
+            self.lang_of[rid], self.request_of[rid] = lang, r
+            out.append(r)
+        return out
+
+    def uncached(self, lang: str, image_id: Optional[str]) -> List[dict]:
+        """The requests of ``lang`` the results cache cannot answer (those it answers are delivered here)."""
+        ex, todo = self.executor, []
+        for r in self.requests(lang):
+            hit = None
+            if ex.cache is not None and image_id and self.repeat == 1:  # an audit runs, never reads
+                hit = ex.cache.get(cache_key(r["id"], image_id, r))
+            if hit is None:
+                todo.append(r)
+            else:
+                ex.cache_hits += 1
+                self.deliver(r["id"], flips.from_cache(hit), cached=True)
+        return todo
+
+    def ran(self, rid: str, outcome: dict, image_id: Optional[str], cache=None) -> None:
+        """One run's outcome of program ``rid``: counted, stored in ``cache`` (anything with ``put``),
+        delivered (once all of an audit's runs are in)."""
+        self.executor.executed += 1
+        if cache is not None and image_id:
+            cache.put(cache_key(rid, image_id, self.request_of[rid]), outcome)
+        if self.repeat == 1:
+            self.deliver(rid, outcome)
+            return
+        self._runs[rid].append(outcome)
+        if len(self._runs[rid]) == self.repeat:
+            self.deliver(rid, flips.combine(self._runs.pop(rid)))
+
+    def deliver(self, rid: str, outcome: dict, cached: bool = False) -> bool:
+        """``outcome`` to every job of program ``rid``; False (and nothing delivered) if it was delivered before."""
+        if rid in self.delivered:
+            self.dropped += 1
+            return False
+        self.delivered.add(rid)
+        lang = self.lang_of[rid]
+        for i, job in enumerate(self.groups[lang][rid]):
+            self.on_result(result_record(job, outcome, duplicate=cached or i > 0))
+            if self.progress is not None:
+                self.progress.update(1)
+        if self.on_delivered is not None:
+            self.on_delivered(lang)
+        return True
 
 
 def unbatched(pairs):

@@ -333,7 +333,7 @@ def resolve(policy: LimitPolicy, jobs: Iterable, problems: Dict[str, object], ex
         missing = [t for t in tids if t not in problems]
         if missing:
             raise HarnessError(f"time limits: no problem record for {missing[:3]}")
-        image_id = executor._image_id(lang) or "unknown-image"
+        image_id = executor.image_id(lang) or "unknown-image"
         path = reference_path(image_id)
         stored = _read(path)
         entries = dict(stored.get("entries") or {})

@@ -75,7 +75,7 @@ class _NoSandboxExecutor:
     naive = False
     workers = 1
 
-    def _image_id(self, lang):
+    def image_id(self, lang):
         return "sha256:test-image-" + lang
 
     def sandbox_factory(self, lang):

@@ -34,11 +34,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional
 
 from ..errors import HarnessError
-from ..execute import Executor, Job, Timeouts, batch_requests, make_request, result_record, unbatched
+from ..execute import Executor, Job, RunBook, Timeouts, batch_requests, unbatched
 from ..languages import LANGUAGES
-from ..result_cache import cache_key
-from ..sandbox.base import SandboxLimits
 from ..protocol import harness_error, host_timeout
+from ..sandbox.base import SandboxLimits
 from ..sandbox.pool import SandboxPool
 
 MAX_ATTEMPTS = 3        # runs of one program (infrastructure failures only) before it is a harness_error
@@ -351,41 +350,20 @@ class RayExecutor(Executor):
             size = max(size, min(spec.batch_size, math.ceil(n / slots)))
         return size
 
+    def image_id(self, lang_name: str) -> Optional[str]:
+        """The reference image id of ``lang_name`` (every node runs it; set when the executors start)."""
+        return self.identities.get(lang_name)
+
     def _execute(self, jobs: Iterable[Job], on_result: Callable[[dict], None], progress=None) -> Dict[str, float]:
+        """The Ray way to workers: chunks of one language to the node executors; the bookkeeping is
+        ``RunBook``'s, as for a local run."""
         from . import connect
         ray = connect(self.address, self.log)
 
-        groups: Dict[str, Dict[str, List[Job]]] = collections.defaultdict(dict)
-        for n, job in enumerate(jobs):
-            key = f"{job.program_hash}#{n}" if self.naive else job.program_hash
-            groups[job.language].setdefault(key, []).append(job)
-        langs = [lang for lang in LANGUAGES if lang in groups]
-        if not langs:
-            return {}
         first: Dict[str, float] = {}
         last: Dict[str, float] = {}
-        delivered: set = set()
-        todo: Dict[str, int] = {lang: len(groups[lang]) for lang in langs}
-        lang_of: Dict[str, str] = {}
-        request_of: Dict[str, dict] = {}
 
-        writes = _CacheWriter(self.cache) if self.cache is not None else None
-
-        def deliver(rid: str, outcome: dict, cached: bool = False) -> None:
-            if rid in delivered:
-                self.stats["duplicates_dropped"] += 1
-                return
-            delivered.add(rid)
-            lang = lang_of[rid]
-            if not cached:
-                self.executed += 1
-                image_id = self.identities.get(lang)
-                if writes is not None and image_id:  # off the driver's loop: one sqlite commit per verdict
-                    writes.put(cache_key(rid, image_id, request_of[rid]), outcome)
-            for i, job in enumerate(groups[lang][rid]):
-                on_result(result_record(job, outcome, duplicate=cached or i > 0))
-                if progress is not None:
-                    progress.update(1)
+        def delivered(lang: str) -> None:
             last[lang] = time.monotonic()
             todo[lang] -= 1
             if todo[lang] == 0:
@@ -393,24 +371,28 @@ class RayExecutor(Executor):
                     if n.alive:
                         n.handle.release.remote(lang)
 
+        # each program runs once on the cluster (the flip audit's repeats are not carried to the nodes yet)
+        book = RunBook(self, jobs, on_result, progress, on_delivered=delivered, repeat=1)
+        langs = book.languages
+        if not langs:
+            return {}
+        todo: Dict[str, int] = {lang: len(book.groups[lang]) for lang in langs}
+        writes = _CacheWriter(self.cache) if self.cache is not None else None
+
+        def deliver(rid: str, outcome: dict) -> None:
+            if rid in book.delivered:  # verdicts are final the first time they arrive
+                self.stats["duplicates_dropped"] += 1
+                return
+            # cache writes off the driver's loop: one sqlite commit per verdict
+            book.ran(rid, outcome, self.image_id(book.lang_of[rid]), writes)
+
         t_start = time.monotonic()
         self._start(ray, langs)
         pending: collections.deque = collections.deque()
         try:
             for lang in langs:
-                spec = LANGUAGES[lang]
                 first[lang] = time.monotonic()
-                requests = []
-                for h, group in groups[lang].items():
-                    r = make_request(spec, h, group[0].program, self.timeouts_for(group[0]), self.naive)
-                    lang_of[h], request_of[h] = lang, r
-                    image_id = self.identities.get(lang)
-                    hit = self.cache.get(cache_key(h, image_id, r)) if self.cache is not None and image_id else None
-                    if hit is None:
-                        requests.append(r)
-                    else:
-                        self.cache_hits += 1
-                        deliver(h, hit, cached=True)
+                requests = book.uncached(lang, self.image_id(lang))
                 size = self.chunk_size(lang, len(requests))
                 pending.extend(_Chunk(lang, requests[i:i + size]) for i in range(0, len(requests), size))
             self.stats["chunks"] += len(pending)
