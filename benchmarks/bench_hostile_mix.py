@@ -61,9 +61,11 @@ def _write(path: Path, records):
             f.write(json.dumps(dict(rec, sample_index=100 + i)) + "\n")
 
 
-def _containers() -> int:
-    out = subprocess.run(["docker", "ps", "-q", "--filter", "label=org.humaneval-x.worker"], capture_output=True, text=True).stdout
-    return len(out.split())
+def _containers(pid: int) -> int:
+    """Worker containers still running that the harness process ``pid`` started (its owner label)."""
+    out = subprocess.run(["docker", "ps", "--filter", "label=org.humaneval-x.worker", "--format",
+                          '{{.Label "org.humaneval-x.owner"}}'], capture_output=True, text=True).stdout
+    return sum(1 for owner in out.split() if owner.split(":")[1:2] == [str(pid)])
 
 
 def run(path: Path, out_dir: Path, workers: int, term_after=None):
@@ -75,7 +77,7 @@ def run(path: Path, out_dir: Path, workers: int, term_after=None):
         time.sleep(term_after)
         proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate()
-    return proc.returncode, round(time.monotonic() - t0, 1), err.strip().splitlines()[-1:] if err else []
+    return proc.returncode, round(time.monotonic() - t0, 1), err.strip().splitlines()[-1:] if err else [], proc.pid
 
 
 def main(argv=None):
@@ -93,7 +95,7 @@ def main(argv=None):
     report = {"neighbours": len(neighbours), "hostile": len(hostile), "workers": args.workers,
               "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
     for name, path in (("neighbours_alone", tmp / "neighbours.jsonl"), ("mixed", tmp / "mixed.jsonl")):
-        rc, seconds, err = run(path, tmp / name, args.workers)
+        rc, seconds, err, _ = run(path, tmp / name, args.workers)
         results = [json.loads(line) for line in open(tmp / name / "results.jsonl")] if rc in (0, 3) else []
         wrong = [(r["task_id"], r["sample_index"], r["status"]) for r in results
                  if (r["task_id"], r["sample_index"]) in expect
@@ -102,10 +104,11 @@ def main(argv=None):
                         "hostile_statuses": sorted((r["task_id"], r["status"]) for r in results
                                                    if (r["task_id"], r["sample_index"]) not in expect),
                         "stderr_tail": err}
-    rc, seconds, err = run(tmp / "mixed.jsonl", tmp / "terminated", args.workers, term_after=args.term_after)
+    rc, seconds, err, pid = run(tmp / "mixed.jsonl", tmp / "terminated", args.workers, term_after=args.term_after)
     time.sleep(3)
     report["sigterm"] = {"after_s": args.term_after, "exit": rc, "seconds": seconds,
-                         "containers_left_3s_later": _containers(), "stderr_tail": err}
+                         "its_containers_left_3s_later": _containers(pid), "stderr_tail": err}
+    report["load_after"] = os.getloadavg()[0]
     text = json.dumps(report, indent=1)
     print(text)
     if args.out:
