@@ -70,7 +70,7 @@ def cli(*args, **kw):
 
 @pytest.mark.parametrize("content,message", [
     ('{"task_id": "Python/0"}\n', "generation"),
-    ('{"task_id": "Rust/0", "generation": "x"}\n', "Rust/0"),
+    ('{"task_id": "Cobol/0", "generation": "x"}\n', "Cobol/0"),
     ('not json\n', "not a JSON object"),
     ('{"task_id": "Python/0", "generation": "x"}\n{"task_id": "Python/0", "generation": "y", "sample_index": 0}\n',
      "duplicate sample"),

@@ -148,7 +148,9 @@ def test_the_whole_answer_is_kept_beside_the_extracted_code(tmp_path, problems):
 
 # ------------------------------------------------------------------ real Docker
 @pytest.mark.docker
-def test_reasoning_answers_are_scored_from_the_final_answer(problems, docker_client):
+def test_reasoning_answers_are_scored_from_the_final_answer(problems, data_dir, docker_client):
+    from humaneval_x.dataset import load_problems
+    problems = {**problems, **load_problems(list(LANGUAGES), data_dir=data_dir)}  # Rust too (not a default)
     jobs, want = [], {}
     for lang in LANGUAGES:
         p = problems[f"{PREFIX[lang]}/0"]
