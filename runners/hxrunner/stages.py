@@ -106,8 +106,9 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
         os.close(out)
         os.close(err)
         return {"returncode": None, "error": "the zygote could not launch the program (%s)" % note}
-    ended = waits.wait_for_program(status_r, pid, wall)  # the wall limit counts idle time only (waits)
-    timed_out = ended == "idle"
+    # the wall limit counts idle time only; past it, all the program's processes together may use its CPU limit
+    ended = waits.wait_for_program(status_r, pid, wall, cpu_budget=cpu_limit(cpu) if cpu else None)
+    timed_out = ended in ("idle", "cpu")
     # the namespace's init with its session: the kernel then kills all the program left
     linux.killpg(pid, signal.SIGKILL)
     report = b""

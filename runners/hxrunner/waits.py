@@ -51,9 +51,29 @@ def runnable(session):
     return False
 
 
-def wait_for_program(status_r, session, wall, now=time.monotonic, is_runnable=runnable):
+def session_cpu(session):
+    """CPU seconds the live processes of the program's session have used, all together (RLIMIT_CPU holds
+    each process alone: a program that forks spinners spends its limit many times over)."""
+    ticks = 0
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[3]) == session:
+                ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_program(status_r, session, wall, now=time.monotonic, is_runnable=runnable, cpu_budget=None,
+                     used_cpu=session_cpu):
     """Wait for the program's end (its report on ``status_r``): "done"; "idle" once none of its threads
-    ran or waited to run for ``wall`` seconds in all; "starved" past ``wall`` + STARVED_EXTRA_S."""
+    ran or waited to run for ``wall`` seconds in all; "cpu" once, past ``wall``, its processes together
+    used ``cpu_budget`` (its CPU limit: the program's own time, whatever the load); "starved" past
+    ``wall`` + STARVED_EXTRA_S with less than that used."""
     start = last = now()
     idle = 0.0
     while True:
@@ -66,6 +86,8 @@ def wait_for_program(status_r, session, wall, now=time.monotonic, is_runnable=ru
         last = t
         if idle >= wall:
             return "idle"
+        if t - start >= wall and cpu_budget and used_cpu(session) >= cpu_budget:
+            return "cpu"
         if t - start >= wall + STARVED_EXTRA_S:
             return "starved"
 
