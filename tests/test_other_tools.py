@@ -142,7 +142,9 @@ def test_compile_error_detail_is_the_first_error_line():
 
 # ------------------------------------------------------------------ real Docker
 @pytest.mark.docker
-def test_whole_function_and_fenced_samples_pass_and_a_wrong_one_fails(problems, docker_client):
+def test_whole_function_and_fenced_samples_pass_and_a_wrong_one_fails(problems, data_dir, docker_client):
+    from humaneval_x.dataset import load_problems
+    problems = {**problems, **load_problems(list(LANGUAGES), data_dir=data_dir)}  # Rust too (not a default)
     jobs, want = [], {}
     for lang in LANGUAGES:
         prefix = LANGUAGES[lang].task_prefix
