@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Optional
 
 from .clike import code_positions, strip_comments_and_strings, top_level_text
 from .definitions import CPP_DEFS, GO_DEFS, JAVA_CLASS, JAVA_DEFS, JS_DEFS, Definitions
@@ -216,11 +215,9 @@ def go_package_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def go_used_packages(code: str, candidates, bare: Optional[str] = None) -> list:
-    """Standard packages the code really uses (names in comments or strings do not count; ``bare``: the
-    code already without them)."""
-    bare = strip_comments_and_strings(code) if bare is None else bare
-    found = set(GO_SELECTOR.findall(bare))  # every `name.` once, whatever the number of candidates
+def go_used_packages(code: str, candidates) -> list:
+    """Standard packages the code really uses (names in comments or strings do not count)."""
+    found = set(GO_SELECTOR.findall(strip_comments_and_strings(code)))  # every `name.` once
     return [p for p in candidates if go_package_name(p) in found]
 
 
@@ -284,11 +281,9 @@ def assemble_go(problem, head: str, completion: str) -> str:
     # collides with it (a compile error, as in any Go file) instead of standing in for it in the test.
     # A package only the sample names is left out when the sample declares that name itself.
     needed = set(go_used_packages(test, known))
-    bare = strip_comments_and_strings(body)
-    mine = set(go_used_packages(body, known, bare))
-    used = [p for p in known if p in needed or (p in mine and go_package_name(p) not in declared)]
+    selectors = set(GO_SELECTOR.findall(strip_comments_and_strings(body)))  # every `name.` of the body, once
+    used = [p for p in known if p in needed or (go_package_name(p) in selectors and go_package_name(p) not in declared)]
     specs = [(None, p) for p in setup_imports + used]
-    selectors = set(GO_SELECTOR.findall(bare))
     specs += [(a, p) for a, p in dict.fromkeys(aliased)
               if a == "_" or (a != "." and a not in declared and a in selectors)]
     header = ("package main\n\nimport (\n" + "".join(f'    {a + " " if a else ""}"{p}"\n' for a, p in specs)
@@ -332,7 +327,6 @@ def go_batch_info(program: str):
 # instead of the continuation of the prompt. Such a sample becomes the program: the prompt's text
 # before the function it defines (imports, includes, helpers) + the sample, where a helper the sample
 # defines itself replaces the prompt's, and what the test brings (main, class Main) is dropped.
-FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*$", re.M)
 
 
 def unfence(text: str, defines=None):
