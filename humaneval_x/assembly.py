@@ -375,6 +375,8 @@ def _whole_clike(defs: Definitions, drop=("main",), depth: int = 0):
         if split is None:
             return None
         prefix, entry, helpers = split
+        if entry not in code and not forced:  # a text that never names the function cannot define it
+            return None
         mine = defs.find(code)
         names = {n for n, _, _ in mine}
         if entry not in names and not forced:
@@ -400,6 +402,8 @@ def whole_python(problem, code: str, forced: bool = False):
     if not defs:
         return None
     entry = defs[-1]
+    if entry.group(1) not in code and not forced:  # a text that never names the function cannot define it
+        return None
     first = next((line for line in code.splitlines() if line.strip()), "")
     mine = {m.group(1) for m in PY_DEF.finditer(code)}
     if not forced and (entry.group(1) not in mine or first[:1] in (" ", "\t")):
@@ -419,6 +423,8 @@ def whole_java(problem, code: str, forced: bool = False):
     if split is None:
         return None
     prefix, entry, helpers = split
+    if entry not in code and not forced:  # a text that never names the method cannot define it
+        return None
     own_imports = "".join(m.group(0) for m in JAVA_IMPORT.finditer(code) if m.group(0).lstrip().startswith("import"))
     body = JAVA_IMPORT.sub("", code)
     classes = JAVA_CLASS.find(body)

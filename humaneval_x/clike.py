@@ -10,59 +10,26 @@ from __future__ import annotations
 import re
 from typing import Iterator, List, Optional, Tuple
 
-_OPENERS = re.compile(r"[/\"']")
-_OPENERS_BACKTICK = re.compile(r"[/\"'`]")
-_BRACES = re.compile(r"[{}]")
+_BRACE_RUNS = re.compile(r"\{+|\}+")  # a run of one brace character: one step, however long
 
 
-def _skip_string(text: str, i: int, quote: str) -> int:
-    """Index just past the string literal opened at text[i] (or len(text))."""
-    i += 1
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and quote != "`raw":
-            i += 2
-            continue
-        if c == quote[0]:
-            return i + 1
-        if c == "\n" and quote in ('"', "'"):
-            return i + 1  # unterminated literal: stop at the line end
-        i += 1
-    return n
+# Comments and literals, each matched in one pass (nothing to backtrack into: every alternative reads
+# forward to its own end, or to the end of the text when it is never closed). "..." and '...' end at
+# their quote or at the line's end (an unterminated literal); a backslash takes the next character.
+_QUOTED = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*(?:["\n]|\\?\Z)|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*(?:[\'\n]|\\?\Z)'
+_NONCODE = re.compile(r"//[^\n]*|/\*.*?(?:\*/|\Z)|" + _QUOTED, re.S)
+_NONCODE_BACKTICK = re.compile(r"//[^\n]*|/\*.*?(?:\*/|\Z)|`[^`]*`?|" + _QUOTED, re.S)
 
 
 def code_spans(text: str, backtick_strings: bool = True) -> Iterator[Tuple[int, int]]:
     """Yield (start, end) of the runs of ``text`` outside comments and string/char literals."""
-    openers = _OPENERS_BACKTICK if backtick_strings else _OPENERS
-    n = len(text)
-    start = i = 0
-    while True:
-        m = openers.search(text, i)
-        if m is None:
-            if start < n:
-                yield start, n
-            return
-        j = m.start()
-        c = text[j]
-        if c == "/":
-            if text.startswith("//", j):
-                end = text.find("\n", j)
-                skip = n if end < 0 else end
-            elif text.startswith("/*", j):
-                end = text.find("*/", j + 2)
-                skip = n if end < 0 else end + 2
-            else:  # division: code
-                i = j + 1
-                continue
-        elif c == "`":
-            end = text.find("`", j + 1)
-            skip = n if end < 0 else end + 1
-        else:
-            skip = _skip_string(text, j, c)
-        if start < j:
-            yield start, j
-        start = i = skip
+    start = 0
+    for m in (_NONCODE_BACKTICK if backtick_strings else _NONCODE).finditer(text):
+        if start < m.start():
+            yield start, m.start()
+        start = m.end()
+    if start < len(text):
+        yield start, len(text)
 
 
 def code_positions(text: str, backtick_strings: bool = True):
@@ -76,13 +43,14 @@ def closing_index(text: str, depth_to_close: int = 1, backtick_strings: bool = T
     """Index of the `}` at which the code has ``depth_to_close`` more `}` than `{`."""
     depth = 0
     for s, e in code_spans(text, backtick_strings):
-        for m in _BRACES.finditer(text, s, e):
-            if m.group() == "{":
-                depth += 1
+        for m in _BRACE_RUNS.finditer(text, s, e):
+            run = m.end() - m.start()
+            if text[m.start()] == "{":
+                depth += run
+            elif depth - run <= -depth_to_close:
+                return m.start() + depth + depth_to_close - 1
             else:
-                depth -= 1
-                if depth == -depth_to_close:
-                    return m.start()
+                depth -= run
     return None
 
 
@@ -114,12 +82,13 @@ def top_level_text(code: str, backtick_strings: bool = True) -> str:
     depth, top, last = 0, [], 0
     for s, e in code_spans(code, backtick_strings):
         pos = s
-        for m in _BRACES.finditer(code, s, e):
+        for m in _BRACE_RUNS.finditer(code, s, e):
             if depth == 0 and pos < m.start():
                 if pos != last:  # the first character after a removed piece
                     top.append(" ")
                 top.append(code[pos:m.start()])
-            depth += 1 if m.group() == "{" else -1
+            run = m.end() - m.start()
+            depth += run if code[m.start()] == "{" else -run
             pos = last = m.end()
         if depth == 0 and pos < e:
             if pos != last:

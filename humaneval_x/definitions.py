@@ -326,7 +326,9 @@ class _Header:
                    for w in ("struct", "interface"))
 
 
-_TOKENS = re.compile(r"[{};]")
+# A run of one brace character is one token: inside a body (deeper than the depth read) a run only
+# moves the level, so ``{{{{...}}}}`` costs a few operations per run, not per brace.
+_TOKENS = re.compile(r"\{+|\}+|;")
 
 
 @dataclass(frozen=True)
@@ -346,39 +348,56 @@ class Definitions:
         for s, e in code_spans(code, self.backticks):
             pos = s
             for m in _TOKENS.finditer(code, s, e):
-                i, c = m.start(), m.group()
+                i, run = m.start(), m.end() - m.start()
+                c = code[i]
                 if level == depth and pos < i:
                     seg.add(pos, code[pos:i])
-                pos = i + 1
-                if c == "{":
+                pos = m.end()
+                if c == ";":
                     if level == depth:
+                        seg.clear()
+                    continue
+                k = 0  # braces of the run handled
+                while k < run:
+                    if c == "{":
+                        if level != depth:
+                            if level > depth:  # the rest of the run only nests deeper
+                                level += run - k
+                                break
+                            level += 1
+                            k += 1
+                            continue
                         if self.type_literals and seg.ends_with_type_keyword():
                             literal.append(level)
-                            seg.add(i, c)
-                            level += 1
-                            continue
-                        header = seg.text()
-                        found = self.header(header)
-                        if found and found[0] not in C_KEYWORDS:
-                            current = len(out)
-                            out.append([found[0], seg.index(found[1]) if found[1] < len(header) else i, None])
-                        seg.clear()
-                    level += 1
-                elif c == "}":
+                            seg.add(i + k, c)
+                        else:
+                            header = seg.text()
+                            found = self.header(header)
+                            if found and found[0] not in C_KEYWORDS:
+                                current = len(out)
+                                out.append([found[0], seg.index(found[1]) if found[1] < len(header) else i + k, None])
+                            seg.clear()
+                        level += 1
+                        k += 1
+                        continue
+                    if level > depth + 1:  # braces that close inside a body: skip to the one back at depth
+                        skip = min(run - k, level - depth - 1)
+                        level -= skip
+                        k += skip
+                        continue
                     level -= 1
+                    k += 1
                     if literal and literal[-1] == level:
                         literal.pop()
-                        seg.add(i, c)
+                        seg.add(i + k - 1, c)
                         continue
                     if level < 0:
                         return [tuple(d) for d in out]
                     if level == depth:
                         if current is not None:
-                            out[current][2] = i + 1
+                            out[current][2] = i + k
                             current = None
                         seg.clear()
-                elif level == depth:  # `;`
-                    seg.clear()
             if level == depth and pos < e:
                 seg.add(pos, code[pos:e])
         return [tuple(d) for d in out]

@@ -168,8 +168,8 @@ def answer_code(text: str, defines: Optional[Callable[[str], bool]] = None) -> T
     fence was closed), or the answer without its reasoning when it has no block to unwrap.
     ``defines(code)`` says whether a block defines the problem's entry point."""
     text = strip_reasoning(text)
-    fences = [m for m in FENCE.finditer(text) if not (m.group("fence")[0] == "`" and "`" in m.group("info"))]
-    if not fences or _continuation_closed(text, fences[0]):
+    first = next((m for m in FENCE.finditer(text) if not (m.group("fence")[0] == "`" and "`" in m.group("info"))), None)
+    if first is None or _continuation_closed(text, first):
         return text, False, False
     block = choose_block(fenced_blocks(text), defines)
     return block.code, True, block.closed
