@@ -8,7 +8,8 @@ harness counted raw characters, so `"}"` in a string ended a function early).
 from __future__ import annotations
 
 import re
-from typing import Optional
+from functools import partial
+from typing import Callable, Optional
 
 from .clike import brace_depth, closing_index, strip_comments_and_strings
 
@@ -22,18 +23,20 @@ from .clike import brace_depth, closing_index, strip_comments_and_strings
 # `const`). Python, JavaScript and Go see a later top-level definition when the function runs. C++ does
 # not (a function is declared before use): its helpers after the function are kept all the same, so the
 # verdict is the program's own (the compiler's "not declared in this scope", never a cut one's). Java's
-# rule already keeps methods after the method: it cuts where class Solution closes.
+# rule already keeps methods after the method: it cuts where class Solution closes. Rust's clean-up
+# (humaneval_x/rust.py) applies the same rule with its own lexer and item scanner.
 NEVER_KEPT = {"main"}
 _WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 
 
-def _used_helpers(kept: str, defs, backticks: bool, taken=frozenset()) -> list:
+def used_helpers(kept: str, defs, code_of: Callable[[str], str], taken=frozenset()) -> list:
     """The (name, code) of ``defs`` that ``kept`` uses, directly or through another kept one, in order;
-    never one named in ``taken`` (what the prompt defines)."""
-    words = set(_WORDS.findall(strip_comments_and_strings(kept, backticks)))
+    never one named in ``taken`` (what the prompt defines). ``code_of(text)``: the text without its
+    comments and literals (the language's lexer), so a name in a string or comment uses nothing."""
+    words = set(_WORDS.findall(code_of(kept)))
     uses = {}
     for name, code in defs:
-        uses.setdefault(name, set()).update(_WORDS.findall(strip_comments_and_strings(code, backticks)))
+        uses.setdefault(name, set()).update(_WORDS.findall(code_of(code)))
     needed, todo = set(), [w for w in words if w in uses]
     while todo:
         name = todo.pop()
@@ -52,7 +55,8 @@ def _clike_helpers(definitions, kept: str, rest: str, backticks: bool, prompt: s
     if not defs:
         return kept
     taken = {name for name, _, _ in definitions.find(prompt)} if prompt else set()
-    return kept + "".join("\n\n" + code.strip("\n") for _, code in _used_helpers(kept, defs, backticks, taken))
+    code_of = partial(strip_comments_and_strings, backtick_strings=backticks)
+    return kept + "".join("\n\n" + code.strip("\n") for _, code in used_helpers(kept, defs, code_of, taken))
 
 
 _PY_DEF = re.compile(r"(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
@@ -77,7 +81,8 @@ def _python_helpers(kept: str, rest: str, prompt: str) -> str:
     if not found:
         return kept
     taken = {m.group(1) for m in re.finditer(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", prompt, re.M)}
-    return kept + "".join("\n\n" + code for _, code in _used_helpers(kept, found, False, taken))
+    code_of = partial(strip_comments_and_strings, backtick_strings=False)
+    return kept + "".join("\n\n" + code for _, code in used_helpers(kept, found, code_of, taken))
 
 
 def clean_continuation(lang, code: str, prompt: str) -> str:

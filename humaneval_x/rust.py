@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from .assembly import _drop
+from .cleaning import used_helpers
 from .errors import HarnessError
 
 UPSTREAM_MAIN = "\nfn main(){ \n } \n"  # upstream's empty main, first in its programs and prompts
@@ -123,6 +124,16 @@ def code_positions(text: str):
         i += 1
 
 
+def code_text(text: str) -> str:
+    """The text without its comments and literals; each piece left out leaves a space (it separates
+    tokens, as for the compiler: `x/**/y` is `x y`)."""
+    out, last = [], -1
+    for i, c in code_positions(text):
+        out.append(c if i == last + 1 else " " + c)
+        last = i
+    return "".join(out)
+
+
 def closing_index(text: str, depth_to_close: int = 1) -> Optional[int]:
     depth = 0
     for i, c in code_positions(text):
@@ -142,33 +153,109 @@ def stop(text: str) -> Optional[int]:
     return None if i is None else i + 1
 
 
-def clean(text: str) -> str:
+def clean(text: str, prompt: str = "") -> str:
+    """Up to where the function ends, then the helpers it uses among the complete top-level functions
+    written after it (the other languages' rule, humaneval_x/cleaning.py): no `fn main`, no test module,
+    no other item or prose, no function left unfinished, none the prompt defines (``prompt``: a second
+    definition is error E0428)."""
     cut = stop(text)
     if cut is None:
         j = text.rfind("}")
         return (text if j < 0 else text[:j + 1]) + "\n"
-    return text[:cut] + "\n"
+    kept, rest = text[:cut], text[cut:]
+    defs = [(name, rest[s:e]) for kind, name, s, e in items(rest) if kind == "fn" and e is not None] \
+        if rest.strip() else []
+    if not defs:
+        return kept + "\n"
+    taken = {name for kind, name, _, _ in items(prompt) if kind == "fn"} if prompt else set()
+    return kept + "".join("\n\n" + code.strip("\n") for _, code in used_helpers(kept, defs, code_text, taken)) + "\n"
 
 
 # ---------------------------------------------------------------- top-level items
-_FN_NAME = re.compile(r"(?:^|[^\w])fn\s+(r#)?([A-Za-z_]\w*)\s*(?:<|\()")
-_MOD_NAME = re.compile(r"(?:^|[^\w])mod\s+([A-Za-z_]\w*)\s*$")
+_FN_NAME = re.compile(r"\bfn\s+(r#)?([A-Za-z_]\w*)\s*[<(]")
+_MOD_NAME = re.compile(r"\bmod\s+([A-Za-z_]\w*)\s*$")
 _SEGMENT_KEEP = 4096
+_QUALIFIERS = frozenset({"pub", "const", "async", "unsafe", "extern", "default"})
+
+
+def _back_to(chars, j: int, close: str, open_: str) -> int:
+    """Index of the `open_` that matches the `close` at ``j`` (scanning back), or -1."""
+    depth = 0
+    while j >= 0:
+        c = chars[j][1]
+        if c == close:
+            depth += 1
+        elif c == open_:
+            depth -= 1
+            if depth == 0:
+                return j
+        j -= 1
+    return -1
+
+
+def _item_start(chars, k: int) -> int:
+    """Where the item whose keyword is at ``chars[k]`` begins: back over blanks, its qualifiers
+    (`pub(crate)`, `const`, `async`, `unsafe`, `extern "C"`: the ABI string is not in ``chars``) and
+    attributes (`#[...]`), and no further (what precedes is not the item's: prose, another statement).
+    Each character is looked at once at most."""
+    start, j = k, k - 1
+    while True:
+        while j >= 0 and chars[j][1].isspace():
+            j -= 1
+        if j < 0:
+            return start
+        c = chars[j][1]
+        if c == "]":  # an attribute: `#[...]` or `#![...]`
+            o = _back_to(chars, j, "]", "[")
+            h = o - 1
+            while h >= 0 and chars[h][1].isspace():
+                h -= 1
+            if h >= 0 and chars[h][1] == "!":
+                h -= 1
+                while h >= 0 and chars[h][1].isspace():
+                    h -= 1
+            if o < 0 or h < 0 or chars[h][1] != "#":
+                return start
+            start = j = h
+        elif c == ")":  # `pub(crate)`, `pub(in path)`
+            o = _back_to(chars, j, ")", "(")
+            h = o - 1
+            while h >= 0 and chars[h][1].isspace():
+                h -= 1
+            if o < 0 or h < 2 or "".join(ch for _, ch in chars[h - 2:h + 1]) != "pub" \
+                    or (h > 2 and (chars[h - 3][1].isalnum() or chars[h - 3][1] == "_")):
+                return start
+            start = j = h - 2
+        elif c.isalnum() or c == "_":
+            w = j
+            while w > 0 and (chars[w - 1][1].isalnum() or chars[w - 1][1] == "_"):
+                w -= 1
+            if "".join(ch for _, ch in chars[w:j + 1]) not in _QUALIFIERS:
+                return start
+            start = j = w
+        else:
+            return start
+        j -= 1
 
 
 def items(code: str) -> List[Tuple[str, str, int, Optional[int]]]:
     """[(kind "fn" | "mod", name, start, end)] of the brace-bodied functions and modules at the top level
-    (start: where the item's text begins, its attributes included; end None: still open). Scanning
-    stops where the code closes more braces than it opened. Linear in the code's length."""
+    (start: where the item's text begins, its qualifiers and attributes included, not what came before
+    them on the way; end None: still open). Scanning stops where the code closes more braces than it
+    opened. Linear in the code's length."""
     out, level, seg, current = [], 0, [], None
     for i, c in code_positions(code):
         if c == "{":
             if level == 0:
-                head = "".join(ch for _, ch in seg[-_SEGMENT_KEEP:])
-                m = _FN_NAME.search(head) or _MOD_NAME.search(head)
+                chars = seg[-_SEGMENT_KEEP:]
+                head = "".join(ch for _, ch in chars)
+                m = None
+                for m in _FN_NAME.finditer(head):  # the last: the one whose body this `{` opens
+                    pass
+                m = m or _MOD_NAME.search(head)
                 if m:
                     kind = "fn" if m.re is _FN_NAME else "mod"
-                    start = next((k for k, ch in seg if not ch.isspace()), i)
+                    start = chars[_item_start(chars, m.start())][0]
                     current = len(out)
                     out.append([kind, m.group(m.lastindex), start, None])
                 seg = []
@@ -294,11 +381,7 @@ def batch_info(program: str):
     at = program.rfind("\nfn main() {\n")
     if at < 0 or len(program) > 256 * 1024:
         return None
-    code, last = [], -1
-    for i, c in code_positions(program):  # a comment or literal left out leaves a space (it separates tokens)
-        code.append(c if i == last + 1 else " " + c)
-        last = i
-    code = "".join(code)
+    code = code_text(program)
     if _BATCH_NAMES.search(code) or len(_SUPER.findall(code)) != 1:  # the test's own `use super::*;`
         return None
     for m in _ATTRIBUTE.finditer(code):

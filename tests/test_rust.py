@@ -69,6 +69,76 @@ def test_lexer_and_stop_rule():
     assert rust.clean("    let x = 1;\n    x") == "    let x = 1;\n    x\n"  # never closed: kept
 
 
+def test_clean_keeps_the_helpers_written_after_the_function():
+    """As for the other languages (humaneval_x/cleaning.py): the complete top-level functions after the
+    function that it uses, transitively, in order, with their attributes and qualifiers; not main, not
+    the tests, not prose, not an unused or unfinished function."""
+    text = ("    let x = helper(1) + other;\n    x\n}\n\nHere is a helper:\n#[inline]\n"
+            "pub(crate) const fn helper(y: i32) -> i32 {\n    twice(y)\n}\n\n/// doubles\n"
+            "fn twice(z: i32) -> i32 { let s = \"unused()\"; 2 * z }\nfn unused() {}\n"
+            "fn main() { println!(\"{}\", helper(2)); }\n#[cfg(test)]\nmod tests {\n    #[test]\n"
+            "    fn t() { helper(3); }\n}\nunsafe extern \"C\" fn cut(x: i32) -> i32 {\n    x")
+    assert rust.clean(text) == ("    let x = helper(1) + other;\n    x\n}\n\n#[inline]\n"
+                                "pub(crate) const fn helper(y: i32) -> i32 {\n    twice(y)\n}\n\n"
+                                "fn twice(z: i32) -> i32 { let s = \"unused()\"; 2 * z }\n")
+    # a name only in a comment or a literal uses nothing; a generic helper and one passed by name are used
+    assert rust.clean("    // g()\n    \"g()\".len()\n}\nfn g() {}\n") == "    // g()\n    \"g()\".len()\n}\n"
+    assert rust.clean("    v.sort_by(cmp);\n    v\n}\nfn cmp<T: Ord>(a: &T, b: &T) -> std::cmp::Ordering { a.cmp(b) }\n") \
+        == "    v.sort_by(cmp);\n    v\n}\n\nfn cmp<T: Ord>(a: &T, b: &T) -> std::cmp::Ordering { a.cmp(b) }\n"
+    # `unsafe extern "C"` and `pub(in crate::x)` stay with their function; a `fn` word in the prose does not
+    kept = rust.clean("    a() + b()\n}\nwrite fn a( like this:\npub(in crate) unsafe fn a() -> i32 { 1 }\n"
+                      "some text extern \"C\" fn b() -> i32 { 2 }\n")
+    assert kept == ("    a() + b()\n}\n\npub(in crate) unsafe fn a() -> i32 { 1 }\n\nextern \"C\" fn b() -> i32 { 2 }\n")
+
+
+def test_clean_is_idempotent_on_canonical_solutions(rust_problems):
+    L = LANGUAGES["rust"]
+    for p in rust_problems.values():
+        once = L.clean(p.canonical_solution, prompt=p.prompt)
+        assert L.clean(once, prompt=p.prompt) == once, p.task_id
+
+
+def test_canonical_helpers_after_the_function_are_kept(rust_problems):
+    """Rust/145's and Rust/137's canonical solutions define helpers after the function: as a samples file
+    gives them (cleaned), the helpers stay (the cut version called undefined functions: compile_error)."""
+    from humaneval_x.execute import make_job
+    from humaneval_x.samples import Sample
+    for tid, helpers in (("Rust/145", ["pub fn sum_of_digits(n: i32) -> i32 {"]),
+                         ("Rust/137", ["fn Any_to_f64(a: &dyn Any) -> f64 {"])):
+        p = rust_problems[tid]
+        job = make_job(Sample(tid, 0, p.canonical_solution), p)
+        for h in helpers:
+            assert h in job.cleaned and job.program.count(h) == 1, (tid, job.cleaned)
+
+
+def test_a_helper_the_prompt_defines_is_never_defined_again(rust_problems):
+    """Rust/38's prompt defines encode_cyclic before decode_cyclic (errata): a completion that writes it
+    again after the function is cut as before (a second definition is error E0428)."""
+    from humaneval_x.execute import make_job
+    from humaneval_x.samples import Sample
+    again = ("    encode_cyclic(&encode_cyclic(s))\n}\n\npub fn encode_cyclic(s: &str) -> String {\n"
+             "    s.to_string()\n}\n")
+    job = make_job(Sample("Rust/38", 0, again), rust_problems["Rust/38"])
+    assert job.cleaned == "    encode_cyclic(&encode_cyclic(s))\n}\n"
+    assert job.program.count("fn encode_cyclic(") == 1
+
+
+@pytest.mark.parametrize("hostile", [
+    "    f0(x)\n}\n" + "".join(f"fn f{i}(x: i32) -> i32 {{ f{i + 1}(x) }}\n" for i in range(20000)),
+    "    a() + b()\n}\n" + "#[" * 200000 + " fn a() {}\n",
+    "    a() + b()\n}\n" + "]" * 200000 + " fn a() {}\n" + "pub(" * 50000 + "fn b() {}\n",
+    "    a() + b()\n}\n" + "pub " * 100000 + "fn a() {}\n" + "fn " * 100000 + "{}\n",
+    "    a() + b()\n}\n" + ("fn a(" * 20000 + "{};") * 10 + "'a " * 100000 + "r#\"" * 50000,
+])
+def test_keeping_helpers_stays_linear(hostile):
+    import time
+    t0 = time.process_time()
+    out = rust.clean(hostile)
+    assert time.process_time() - t0 < 5
+    if hostile.startswith("    f0"):
+        assert out.count("\n\nfn f") == 20000  # f0..f19999, each used by the one before
+
+
 def test_assembly(rust_problems):
     p = rust_problems["Rust/0"]
     program = LANGUAGES["rust"].assemble(p, p.prompt, p.canonical_solution)
