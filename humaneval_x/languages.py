@@ -42,6 +42,18 @@ class Language:
     whole: Optional[Callable] = None  # (problem, sample, forced) -> (head, code) when the sample is the whole function
     compile_error_line: str = r"error"  # regex: the compiler's first line that names an error (compile_error detail)
     prompt_of: Optional[Callable] = None  # record -> the generation prompt, when it is not the record's `prompt` (Rust)
+    paper: bool = True              # one of the paper's languages: runs when no language is named (see below)
+    # self-check's deliberately wrong completions of problem 0: (name, completion, the status it must get)
+    wrong_programs: Tuple[Tuple[str, str, str], ...] = ()
+    # literal strings a generation server may stop at (at most 4, OpenAI's limit): only where the clean-up or
+    # the stop rule cuts anyway, so a stop there saves tokens and never changes a result
+    server_stops: Tuple[str, ...] = ()
+    # vLLM's stop strings: where a function usually ends; kept in the output, then the stop rule decides (a
+    # sequence whose rule has not fired is continued from its tokens), so they never change a sample either
+    vllm_stops: Tuple[str, ...] = ()
+    # the judge service's plain programs (`POST /v1/run`: no test harness): (source file, compile argv or
+    # None, run argv), built as the harness builds samples, in the same image
+    plain_program: Optional[Tuple[str, Optional[Tuple[str, ...]], Tuple[str, ...]]] = None
 
 
 LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
@@ -51,7 +63,18 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         compile=None, run=("python3", "main.py"),
         assemble=assembly.assemble_python, stop=cleaning.python_stop, clean=cleaning.python_clean,
         whole=assembly.whole_python,
-        failure_markers=("AssertionError",), aliases=("py", "python3"), fork_run=True),
+        failure_markers=("AssertionError",), aliases=("py", "python3"), fork_run=True,
+        plain_program=("main.py", None, ("python3", "main.py")),
+        # the stop rule cuts at the first line that starts unindented (so at or before any "\n" + non-space)
+        server_stops=("\ndef ", "\nclass ", "\nif __name__", "\nprint("),
+        vllm_stops=("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#", "\nassert ", "\nimport ", "\nfrom "),
+        wrong_programs=(
+            ("wrong-answer", "    return False\n", "failed"),
+            ("early-exit", "    import sys\n    sys.exit(0)\n", "failed"),
+            ("crash", "    raise ValueError('boom')\n", "runtime_error"),
+            ("syntax-error", "    return (\n", "runtime_error"),
+            ("endless-loop", "    while True:\n        pass\n", "timeout"),
+        )),
     Language(
         name="cpp", display="C++", task_prefix="CPP", data_file="humaneval_cpp.jsonl.gz",
         extra_keys=(), tag_line="// language: C++", source_file="main.cpp",
@@ -59,6 +82,16 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         assemble=assembly.assemble_cpp, stop=cleaning.cpp_stop, clean=cleaning.cpp_clean,
         whole=assembly.whole_cpp, compile_error_line=r": (?:fatal )?error: ",
         failure_markers=("Assertion `",), aliases=("c++", "cxx"),
+        plain_program=("main.cpp", ("g++", "-std=c++17", "-O2", "-pipe", "-o", "main", "main.cpp", "-lcrypto"), ("./main",)),
+        # no server stop: where a function ends is a matter of brace depth, which no literal string can tell
+        vllm_stops=("\n}",),
+        wrong_programs=(
+            ("wrong-answer", "    return false;\n}\n", "failed"),
+            ("early-exit", "    exit(0);\n}\n", "failed"),
+            ("crash", "    throw 1;\n}\n", "runtime_error"),
+            ("syntax-error", "    return (;\n}\n", "compile_error"),
+            ("endless-loop", "    while (true) {}\n}\n", "timeout"),
+        ),
         # the PCH of the includes the harness adds; gold links 3x faster than bfd ld; -pipe: no temp files
         fast_compile=("g++", "-std=c++11", "-pipe", "-include", "/opt/hx/pch/hx.h", "-fuse-ld=gold",
                       "-o", "main", "main.cpp", "-lcrypto")),
@@ -72,6 +105,19 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         assemble=assembly.assemble_java, stop=cleaning.java_stop, clean=cleaning.java_clean,
         whole=assembly.whole_java, compile_error_line=r"\.java:\d+: error: |error: ",
         failure_markers=("java.lang.AssertionError",), run_cpu=20.0, run_timeout=40.0,
+        server_stops=("public static void main(", "class Main {"),  # the clean-up cuts there
+        plain_program=("Main.java", ("javac", "-J-Xshare:auto", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",
+                                     "-encoding", "UTF-8", "Main.java"),
+                       ("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".",
+                        "Main")),
+        vllm_stops=("\n}", "public static void main(", "class Main {"),
+        wrong_programs=(
+            ("wrong-answer", "        return false;\n    }\n}\n", "failed"),
+            ("early-exit", "        System.exit(0);\n        return true;\n    }\n}\n", "failed"),
+            ("crash", "        throw new IllegalStateException(\"boom\");\n    }\n}\n", "runtime_error"),
+            ("syntax-error", "        return (;\n    }\n}\n", "compile_error"),
+            ("endless-loop", "        while (true) {}\n    }\n}\n", "timeout"),
+        ),
         # the image's class-data archive (Dockerfile); no hsperfdata file (jstat's counters): 2-3 ms a start
         fast_run_flags=("-XX:SharedArchiveFile=/opt/hx/hx-run.jsa", "-XX:-UsePerfData"),
         # C1 only: the JIT work of C2 never paid for itself over a worker's compiles (one core, 835 canonical
@@ -85,6 +131,20 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         assemble=assembly.assemble_js, stop=cleaning.js_stop, clean=cleaning.js_clean,
         whole=assembly.whole_js,
         failure_markers=("HX_ASSERTION_FAILED",), aliases=("javascript", "node"),
+        vllm_stops=("\n}",),  # no server stop, as C++
+        plain_program=("main.js", None, ("node", "main.js")),
+        wrong_programs=(
+            ("wrong-answer", "  return false\n}\n", "failed"),
+            ("early-exit", "  process.exit(0)\n}\n", "failed"),
+            ("crash", "  throw new Error('boom')\n}\n", "runtime_error"),
+            ("syntax-error", "  return (;\n}\n", "runtime_error"),
+            ("endless-loop", "  while (true) {}\n}\n", "timeout"),
+            ("prints-but-correct", "  console.log('debug'); console.error('noise')\n"
+                                   "  for (let i = 0; i < numbers.length; i++)\n"
+                                   "    for (let j = i + 1; j < numbers.length; j++)\n"
+                                   "      if (Math.abs(numbers[i] - numbers[j]) < threshold) return true\n"
+                                   "  return false\n}\n", "passed"),
+        ),
         # Node's bootstrap from a startup snapshot (sandboxes/js/hx_snapshot.js): still one process per program
         fast_run_flags=("--snapshot-blob", "/opt/hx/node.blob")),
     Language(
@@ -95,6 +155,16 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         assemble=assembly.assemble_go, stop=cleaning.go_stop, clean=cleaning.go_clean,
         whole=assembly.whole_go, compile_error_line=r"\.go:\d+(?::\d+)?: ",
         failure_markers=("--- FAIL",), crash_markers=("panic:",), aliases=("golang",),
+        server_stops=("\nfunc main(",),  # the clean-up cuts there
+        plain_program=("main.go", ("go", "build", "-o", "main", "main.go"), ("./main",)),
+        vllm_stops=("\n}", "\nfunc main("),
+        wrong_programs=(
+            ("wrong-answer", "    return false\n}\n", "failed"),
+            ("early-exit", "    os.Exit(0)\n    return true\n}\n", "failed"),
+            ("crash", "    panic(\"boom\")\n}\n", "runtime_error"),
+            ("syntax-error", "    return (\n}\n", "compile_error"),
+            ("endless-loop", "    for {\n    }\n}\n", "timeout"),
+        ),
         fast_compile=("go", "test", "-c", "-ldflags=-s -w", "-o", "main.test", "."),  # no DWARF: faster link
         # 32 a batch: the test binary's link (~0.28 s) and go vet's start are paid once per batch
         # (canonical solutions, one worker: 68 ms a program at 16, 53 ms at 32, 47 ms at 48)
@@ -107,6 +177,9 @@ LANGUAGES: Dict[str, Language] = {lang.name: lang for lang in (
         assemble=rust.assemble, stop=rust.stop, clean=rust.clean, whole=rust.whole,
         compile_error_line=r"(?:^|: )error(?:\[E\d{4}\])?: ",
         failure_markers=(rust.FAILURE_MARKER,), aliases=("rs",), prompt_of=rust.generation_prompt,
+        paper=False,  # added upstream after the paper: runs when named (`--languages rust`, or every)
+        wrong_programs=rust.WRONG_PROGRAMS,
+        plain_program=("main.rs", rust.COMPILE, ("./main",)),  # the records' crates (regex, rand 0.4's API, md5)
         # gold links faster than bfd ld (same binary meaning)
         fast_compile=rust.fast_compile(),
         # several programs as modules of one crate: rustc's start (std's and the crates' metadata) and the
@@ -134,23 +207,24 @@ def language_of_task(task_id: str) -> Language:
     raise UnknownLanguage(f"task_id {task_id!r} does not name a HumanEval-X language; task ids look like {prefixes}")
 
 
-# The paper's five: what runs when no language is named (stored baselines and the 820-problem protocol
-# stay as they were). Rust, added upstream after the paper, runs when named: `--languages rust`, or all
-# six with `--languages all6` (or every name listed).
-PAPER_LANGUAGES: Tuple[str, ...] = ("python", "cpp", "java", "js", "go")
-ALL_SIX = ("all6", "six")
+# The paper's languages (``paper=True``): what runs when no language is named, so stored baselines and the
+# paper's 820-problem protocol stay as they were. A language added after the paper (Rust) runs when named,
+# or with every language: `--languages every` (`all6`, `six`: the names from when Rust made six).
+PAPER_LANGUAGES: Tuple[str, ...] = tuple(name for name, lang in LANGUAGES.items() if lang.paper)
+EVERY_LANGUAGE = ("every", "all6", "six")
 
 
 def table_languages(present) -> Tuple[str, ...]:
-    """The rows and columns of a translation matrix: the paper's five, or all six once Rust is present."""
+    """The rows and columns of a translation matrix: the paper's languages, or every language once one
+    outside the paper's is present."""
     return PAPER_LANGUAGES if set(present) <= set(PAPER_LANGUAGES) else tuple(LANGUAGES)
 
 
 def parse_languages(spec) -> Tuple[str, ...]:
-    """'python,cpp' / ['python', 'cpp'] / None / 'all' (the paper's five) / 'all6' (with Rust) -> canonical names."""
+    """'python,cpp' / ['python', 'cpp'] / None / 'all' (the paper's languages) / 'every' (all6) -> canonical names."""
     if spec is None or spec == "all":
         return PAPER_LANGUAGES
-    if isinstance(spec, str) and spec.strip().lower() in ALL_SIX:
+    if isinstance(spec, str) and spec.strip().lower() in EVERY_LANGUAGE:
         return tuple(LANGUAGES)
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     return tuple(dict.fromkeys(get_language(s).name for s in items if str(s).strip()))

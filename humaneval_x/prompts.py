@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from .dataset import Problem
 from .errors import HarnessError
-from .languages import ALL_SIX, LANGUAGES, PAPER_LANGUAGES, get_language
+from .languages import EVERY_LANGUAGE, LANGUAGES, get_language, parse_languages
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,10 @@ def problem_number_map(problems: Dict[str, Problem]) -> Dict[Tuple[str, int], Pr
 
 
 def parse_pairs(spec) -> List[Tuple[str, str]]:
-    """'python-cpp,java-go' / 'all' (the paper's 20) / 'all6' (30, with Rust) / list -> [(source, target)]."""
-    if spec is None or spec == "all" or (isinstance(spec, str) and spec.strip().lower() in ALL_SIX):
-        names = PAPER_LANGUAGES if spec is None or spec == "all" else tuple(LANGUAGES)
+    """'python-cpp,java-go' / 'all' (the paper's 20) / 'every' or 'all6' (every language's: 30) / list
+    -> [(source, target)]."""
+    if spec is None or spec == "all" or (isinstance(spec, str) and spec.strip().lower() in EVERY_LANGUAGE):
+        names = parse_languages(spec)  # the paper's languages, or every language
         return [(s, t) for s in names for t in names if s != t]
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     pairs = []

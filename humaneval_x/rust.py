@@ -38,6 +38,18 @@ COMPILE = ("rustc", "--edition", EDITION, "--crate-name", "main", "--error-forma
            "-o", "main", "main.rs")
 
 
+# self-check's wrong completions of Rust/0 (the Language entry's wrong_programs)
+WRONG_PROGRAMS = (
+    ("wrong-answer", "    return false;\n}\n", "failed"),
+    ("early-exit", "    std::process::exit(0);\n}\n", "failed"),
+    ("crash", "    let v: Vec<f32> = vec![];\n    return v[numbers.len() + 1] < threshold;\n}\n", "runtime_error"),
+    ("abort", "    std::process::abort();\n}\n", "runtime_error"),
+    ("type-error", "    return numbers;\n}\n", "compile_error"),
+    ("endless-loop", "    loop {}\n}\n", "timeout"),
+    ("exit-in-thread", "    std::thread::spawn(|| std::process::exit(0)).join().unwrap();\n    true\n}\n", "failed"),
+)
+
+
 def fast_compile():
     return COMPILE[:-3] + ("-C", "link-arg=-fuse-ld=gold") + COMPILE[-3:]
 

@@ -16,58 +16,8 @@ from .execute import Timeouts, make_executor, make_job
 from .languages import LANGUAGES, parse_languages
 from .samples import Sample
 
-# (name, completion of problem 0, expected status)
-WRONG: Dict[str, List[Tuple[str, str, str]]] = {
-    "python": [
-        ("wrong-answer", "    return False\n", "failed"),
-        ("early-exit", "    import sys\n    sys.exit(0)\n", "failed"),
-        ("crash", "    raise ValueError('boom')\n", "runtime_error"),
-        ("syntax-error", "    return (\n", "runtime_error"),
-        ("endless-loop", "    while True:\n        pass\n", "timeout"),
-    ],
-    "cpp": [
-        ("wrong-answer", "    return false;\n}\n", "failed"),
-        ("early-exit", "    exit(0);\n}\n", "failed"),
-        ("crash", "    throw 1;\n}\n", "runtime_error"),
-        ("syntax-error", "    return (;\n}\n", "compile_error"),
-        ("endless-loop", "    while (true) {}\n}\n", "timeout"),
-    ],
-    "java": [
-        ("wrong-answer", "        return false;\n    }\n}\n", "failed"),
-        ("early-exit", "        System.exit(0);\n        return true;\n    }\n}\n", "failed"),
-        ("crash", "        throw new IllegalStateException(\"boom\");\n    }\n}\n", "runtime_error"),
-        ("syntax-error", "        return (;\n    }\n}\n", "compile_error"),
-        ("endless-loop", "        while (true) {}\n    }\n}\n", "timeout"),
-    ],
-    "js": [
-        ("wrong-answer", "  return false\n}\n", "failed"),
-        ("early-exit", "  process.exit(0)\n}\n", "failed"),
-        ("crash", "  throw new Error('boom')\n}\n", "runtime_error"),
-        ("syntax-error", "  return (;\n}\n", "runtime_error"),
-        ("endless-loop", "  while (true) {}\n}\n", "timeout"),
-        ("prints-but-correct", "  console.log('debug'); console.error('noise')\n"
-                               "  for (let i = 0; i < numbers.length; i++)\n"
-                               "    for (let j = i + 1; j < numbers.length; j++)\n"
-                               "      if (Math.abs(numbers[i] - numbers[j]) < threshold) return true\n"
-                               "  return false\n}\n", "passed"),
-    ],
-    "go": [
-        ("wrong-answer", "    return false\n}\n", "failed"),
-        ("early-exit", "    os.Exit(0)\n    return true\n}\n", "failed"),
-        ("crash", "    panic(\"boom\")\n}\n", "runtime_error"),
-        ("syntax-error", "    return (\n}\n", "compile_error"),
-        ("endless-loop", "    for {\n    }\n}\n", "timeout"),
-    ],
-    "rust": [
-        ("wrong-answer", "    return false;\n}\n", "failed"),
-        ("early-exit", "    std::process::exit(0);\n}\n", "failed"),
-        ("crash", "    let v: Vec<f32> = vec![];\n    return v[numbers.len() + 1] < threshold;\n}\n", "runtime_error"),
-        ("abort", "    std::process::abort();\n}\n", "runtime_error"),
-        ("type-error", "    return numbers;\n}\n", "compile_error"),
-        ("endless-loop", "    loop {}\n}\n", "timeout"),
-        ("exit-in-thread", "    std::thread::spawn(|| std::process::exit(0)).join().unwrap();\n    true\n}\n", "failed"),
-    ],
-}
+# (name, completion of problem 0, expected status): each language's own (its entry's wrong_programs)
+WRONG: Dict[str, List[Tuple[str, str, str]]] = {name: list(lang.wrong_programs) for name, lang in LANGUAGES.items()}
 
 
 def run_self_check(languages=None, data_dir: Optional[str] = None, variant: str = DEFAULT_VARIANT,

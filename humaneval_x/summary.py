@@ -78,7 +78,7 @@ def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = Non
     if gen and trans:
         out["translation_overall"] = _group_score(trans, ks)
     out["harness_errors"] = sum(r["status"] == "harness_error" for r in records)
-    # which languages ran (the paper's five unless Rust was asked for): the gate compares only equal sets
+    # which languages ran (the paper's unless others were asked for): the gate compares only equal sets
     used = {r["language"] for r in records} | {r["source_language"] for r in trans}
     out["language_set"] = [name for name in LANGUAGES if name in used]
     flips = summarize_flips(records)  # the flip audit (--repeat N, or flips the results cache has seen)
@@ -124,7 +124,8 @@ def portable_path(value: str) -> str:
 
 
 def translation_matrix(pair_scores: dict, ks) -> dict:
-    """{'pass@k': {source: {target: value or None}}}, the paper's 5x5 table shape (6x6 with Rust)."""
+    """{'pass@k': {source: {target: value or None}}}, the paper's 5x5 table shape (every language's once a
+    language outside the paper's is present: 6x6 with Rust)."""
     names = table_languages(n for pair in pair_scores for n in pair.split("-"))
     matrix = {}
     for k in ks:
@@ -167,7 +168,7 @@ def format_table(summary: dict) -> str:
 
 
 def format_matrix(matrix: dict) -> str:
-    names = list(next(iter(matrix.values()), {}))  # its rows: the five, or six with Rust
+    names = list(next(iter(matrix.values()), {}))  # its rows (translation_matrix chose them)
     blocks = []
     for key, m in matrix.items():
         head = [f"{key} src\\tgt"] + [LANGUAGES[n].display for n in names]

@@ -15,9 +15,10 @@ import pytest
 
 from humaneval_x.cleaning import cpp_stop, python_stop
 from humaneval_x.errors import HarnessError
-from humaneval_x.generation.backend import SERVER_STOPS, GenerationRequest, SamplingParams, sample_seed
+from humaneval_x.generation.backend import GenerationRequest, SamplingParams, sample_seed
 from humaneval_x.generation.factory import get_backend
 from humaneval_x.generation.openai_backend import OpenAIBackend, continuation_from_answer
+from humaneval_x.languages import LANGUAGES
 
 PY_PROMPT = 'def add(a, b):\n    """Add two numbers."""\n'
 
@@ -131,7 +132,7 @@ def test_stop_rule_applied_server_stops_at_most_four_seeds_differ(fake):
     # our rule cut at the unindented line the server sent on
     assert all(c.text == "    return a + b" and c.finish_reason == "stop" for c in out)
     for body in fake.bodies:
-        assert body["stop"] == list(SERVER_STOPS["python"]) and len(body["stop"]) <= 4
+        assert body["stop"] == list(LANGUAGES["python"].server_stops) and len(body["stop"]) <= 4
         assert body["max_tokens"] == 32 and body["temperature"] == 0.8 and body["top_p"] == 0.95
         assert "prompt" in body and "messages" not in body
     seeds = [b["seed"] for b in fake.bodies]

@@ -18,11 +18,39 @@ def rust_problems(data_dir):
 def test_default_language_set_stays_the_papers_five():
     assert parse_languages(None) == parse_languages("all") == PAPER_LANGUAGES == ("python", "cpp", "java", "js", "go")
     assert parse_languages("rust") == ("rust",)
-    assert parse_languages("all6") == ("python", "cpp", "java", "js", "go", "rust")
+    assert parse_languages("all6") == parse_languages("every") == ("python", "cpp", "java", "js", "go", "rust")
     assert len(parse_pairs(None)) == len(parse_pairs("all")) == 20
-    assert len(parse_pairs("all6")) == 30 and ("rust", "go") in parse_pairs("all6")
+    assert len(parse_pairs("all6")) == len(parse_pairs("every")) == 30 and ("rust", "go") in parse_pairs("all6")
     assert table_languages(["python", "go"]) == PAPER_LANGUAGES
     assert table_languages(["python", "rust"]) == tuple(LANGUAGES)
+
+
+def test_the_language_sets_are_read_from_the_entries(monkeypatch):
+    """Nothing outside the plug-in list names a language: the default set, `every`, the pairs, the matrix,
+    self-check's wrong programs, the servers' stop strings and the judge service's programs come from the
+    entries, so one more entry (here a copy of Rust's outside the paper's set) is everywhere at once."""
+    from dataclasses import replace
+    from humaneval_x.generation.backend import server_stops
+    from humaneval_x.selfcheck import WRONG
+    from humaneval_x.serve.runcode import PROGRAMS
+    from humaneval_x.sandbox.base import STATUSES
+    assert PAPER_LANGUAGES == tuple(n for n, lang in LANGUAGES.items() if lang.paper) and not LANGUAGES["rust"].paper
+    assert parse_languages("every") == parse_languages("all6") == tuple(LANGUAGES)
+    for name, lang in LANGUAGES.items():
+        assert WRONG[name] == list(lang.wrong_programs) and len(lang.wrong_programs) >= 5, name
+        assert {status for _, _, status in lang.wrong_programs} <= set(STATUSES), name
+        assert len(lang.server_stops) <= 4 and PROGRAMS[name] == lang.plain_program, name
+    assert server_stops(("Go/0", "")) == ["\nfunc main("] and server_stops(("Rust/0", "python")) == []
+    extra = replace(LANGUAGES["rust"], name="rust2", task_prefix="Rust2", display="Rust2", aliases=())
+    monkeypatch.setitem(LANGUAGES, "rust2", extra)
+    assert parse_languages("every")[-1] == "rust2" and parse_languages(None) == PAPER_LANGUAGES
+    assert len(parse_pairs("every")) == 42 and ("rust2", "python") in parse_pairs("every")
+    assert table_languages(["python", "rust2"]) == tuple(LANGUAGES)
+    from humaneval_x.summary import summarize
+    rec = {"task_id": "Rust2/0", "language": "rust2", "sample_index": 0, "passed": True, "status": "passed",
+           "source_language": "python"}
+    s = summarize([rec], ks=(1,))
+    assert s["language_set"] == ["python", "rust2"] and list(s["translation_matrix"]["pass@1"])[-1] == "rust2"
 
 
 def test_manifest_pins_the_rust_file(data_dir):

@@ -88,24 +88,12 @@ class Backend(abc.ABC):
         return False
 
 
-# Stop strings a server may stop at, per target language: only a saving, never a change of result.
-# Each is where the language's own clean-up or stop rule cuts anyway: Python's rule cuts at the first
-# line that starts unindented (so at or before any "\n" + non-space), Java's and Go's clean-up cut at
-# their main function. C++ and JavaScript have none: the end of a function is a matter of brace
-# depth, which no literal string can tell. At most 4 each (OpenAI's limit).
-SERVER_STOPS: Dict[str, tuple] = {
-    "python": ("\ndef ", "\nclass ", "\nif __name__", "\nprint("),
-    "java": ("public static void main(", "class Main {"),
-    "go": ("\nfunc main(",),
-    "cpp": (),
-    "js": (),
-}
-
-
 def server_stops(key: tuple) -> List[str]:
-    """The server-side stop strings for a request key (task_id, source_language): the target's."""
+    """The stop strings a server may stop at for a request key (task_id, source_language): the target
+    language's own (``Language.server_stops``: where its clean-up or stop rule cuts anyway, so only a
+    saving, never a change of result), at most 4 (OpenAI's limit)."""
     from ..languages import language_of_task
-    return list(SERVER_STOPS.get(language_of_task(key[0]).name, ()))[:4]
+    return list(language_of_task(key[0]).server_stops)[:4]
 
 
 class LocalTokenizerChat:

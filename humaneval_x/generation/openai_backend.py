@@ -14,8 +14,8 @@
   key, bad URL) is one clear ``HarnessError``: samples already delivered stay written.
 - A server that answers ``n: k`` with fewer choices (``transformers serve`` answers with one) is asked
   again for the rest; one that rejects ``n > 1`` is asked one sample per request from then on.
-- Our own stop rule is applied to what comes back; the server's stop list (``SERVER_STOPS``, at most
-  4 strings) is only a saving.
+- Our own stop rule is applied to what comes back; the server's stop list (the target language's
+  ``server_stops``, at most 4 strings) is only a saving.
 - The API key is read from the environment variable named by ``api_key_env`` (default
   ``OPENAI_API_KEY``, sent only when set) and is never written anywhere.
 """

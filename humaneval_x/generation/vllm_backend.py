@@ -6,26 +6,18 @@ per sample with that sample's own seed (``sample_seed``: the same stream whateve
 resume), prefix caching on, so the n sequences of a prompt share its prefill like ``n`` would.
 
 Stopping: vLLM stops at literal strings, our stop rule is a brace count or an indentation rule. Each
-sequence stops at strings where a function usually ends (``VLLM_STOPS``), kept in the output; then
+sequence stops at strings where a function usually ends (the language's ``Language.vllm_stops``), kept in the output; then
 our stop rule decides. Where it has not fired (a brace at column 0 that closed an inner block), the
 sequence is continued from its exact tokens (``prompt_token_ids`` = prompt + tokens so far, a seed
 of its own per round), so a stop string never changes a sample's distribution, only its cost.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 from ..errors import HarnessError
-from .backend import SERVER_STOPS, Backend, Completion, GenerationRequest, LocalTokenizerChat, SamplingParams, sample_seed
-
-# literal strings after which our stop rule is checked (and the sequence continued if it has not fired)
-VLLM_STOPS: Dict[str, tuple] = {
-    "python": ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#", "\nassert ", "\nimport ", "\nfrom "),
-    "cpp": ("\n}",),
-    "js": ("\n}",),
-    "go": ("\n}",) + SERVER_STOPS["go"],
-    "java": ("\n}",) + SERVER_STOPS["java"],
-}
+from ..languages import LANGUAGES
+from .backend import Backend, Completion, GenerationRequest, LocalTokenizerChat, SamplingParams, sample_seed
 
 
 class _Seq:
@@ -151,7 +143,7 @@ class VLLMBackend(LocalTokenizerChat, Backend):
         if seq.req.forced_lengths and seq.index in seq.req.forced_lengths:
             kwargs.update(min_tokens=budget, ignore_eos=True)  # benchmark: an exact output length
         elif seq.req.stop is not None:
-            kwargs.update(stop=list(VLLM_STOPS.get(seq.language, ())), include_stop_str_in_output=True)
+            kwargs.update(stop=list(LANGUAGES[seq.language].vllm_stops), include_stop_str_in_output=True)
         return self._sp(**kwargs)
 
     def _advance(self, seq: _Seq, out, params: SamplingParams, limit, on_completion) -> bool:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import signal as _signal
 from typing import Optional, Tuple
 
-from ..rust import COMPILE as RUST_COMPILE
 from ..languages import LANGUAGES, get_language
 from .engine import RequestError
 
@@ -37,17 +36,10 @@ MAX_CAP = 1 << 20
 STDIN_FILE = "stdin.txt"
 
 # language -> (source file, compile argv or None, run argv): a plain program of the language, built with
-# its compiler as the harness builds samples (no test harness, no PCH of the harness's includes)
-PROGRAMS = {
-    "python": ("main.py", None, ("python3", "main.py")),
-    "cpp": ("main.cpp", ("g++", "-std=c++17", "-O2", "-pipe", "-o", "main", "main.cpp", "-lcrypto"), ("./main",)),
-    "java": ("Main.java", ("javac", "-J-Xshare:auto", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",
-                           "-encoding", "UTF-8", "Main.java"),
-             ("java", "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss64m", "-cp", ".", "Main")),
-    "js": ("main.js", None, ("node", "main.js")),
-    "go": ("main.go", ("go", "build", "-o", "main", "main.go"), ("./main",)),
-    "rust": ("main.rs", RUST_COMPILE, ("./main",)),  # the crates of the records (regex, rand 0.4's API, md5)
-}
+# its compiler as the harness builds samples (no test harness, no PCH of the harness's includes): each
+# language's own (``Language.plain_program``)
+PROGRAMS = {name: lang.plain_program for name, lang in LANGUAGES.items() if lang.plain_program}
+_OFFERED = ", ".join(PROGRAMS)
 # other services' names for the same languages
 ALIASES = {"python3": "python", "py": "python", "c++": "cpp", "cxx": "cpp", "nodejs": "js", "node": "js",
            "javascript": "js", "golang": "go", "java": "java", "rs": "rust"}
@@ -55,13 +47,16 @@ ALIASES = {"python3": "python", "py": "python", "c++": "cpp", "cxx": "cpp", "nod
 
 def language_name(name) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise RequestError("language must be a string: python, cpp, java, js, go or rust")
+        raise RequestError(f"language must be a string: {_OFFERED}")
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     try:
-        return get_language(key).name
+        lang = get_language(key).name
     except ValueError:
-        raise RequestError(f"language {name!r} is not offered; choose python, cpp, java, js (nodejs), go or rust") from None
+        lang = None
+    if lang not in PROGRAMS:
+        raise RequestError(f"language {name!r} is not offered; choose {_OFFERED}")
+    return lang
 
 
 def _number(d: dict, key: str, default, hi: float, scale: float = 1.0) -> float:
