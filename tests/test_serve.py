@@ -107,9 +107,23 @@ def server(data_dir, docker_client):
     s.stop()
 
 
+def assert_as_the_cli(results, samples, data_dir, tmp_path):
+    """Each record has the status, digest and cleaned code evaluate-samples gives the same sample."""
+    from humaneval_x.evaluate import evaluate_samples
+    from humaneval_x.serve.engine import DEFAULT_VARIANT
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    evaluate_samples(path, tmp_path / "out", data_dir, DEFAULT_VARIANT, cache=False, show_progress=False,
+                     log=lambda *a: None)
+    cli = {(r["task_id"], r.get("source_language"), r["sample_index"]): r
+           for r in map(json.loads, (tmp_path / "out" / "results.jsonl").read_text().splitlines())}
+    for r in results:
+        c = cli[(r["task_id"], r.get("source_language"), r["sample_index"])]
+        assert (r["status"], r["digest"], r["cleaned"]) == (c["status"], c["digest"], c["cleaned"]), r["task_id"]
+
+
 @pytest.mark.docker
 def test_verdicts_and_digests_are_the_clis(server, problems, data_dir, tmp_path):
-    from humaneval_x.evaluate import evaluate_samples
     samples = []
     for t in ("Python/0", "Python/2", "CPP/0", "Java/1", "JavaScript/3", "Go/4"):
         samples.append({"task_id": t, "generation": problems[t].canonical_solution})
@@ -126,16 +140,7 @@ def test_verdicts_and_digests_are_the_clis(server, problems, data_dir, tmp_path)
     assert len(results) == len(samples)
     assert [(r["task_id"], r.get("source_language")) for r in results] == \
            [(s["task_id"], s.get("source_language")) for s in samples]
-    path = tmp_path / "s.jsonl"
-    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
-    from humaneval_x.serve.engine import DEFAULT_VARIANT
-    evaluate_samples(path, tmp_path / "out", data_dir, DEFAULT_VARIANT, cache=False, show_progress=False,
-                     log=lambda *a: None)
-    cli = {(r["task_id"], r.get("source_language"), r["sample_index"]): r
-           for r in map(json.loads, (tmp_path / "out" / "results.jsonl").read_text().splitlines())}
-    for r in results:
-        c = cli[(r["task_id"], r.get("source_language"), r["sample_index"])]
-        assert (r["status"], r["digest"], r["cleaned"]) == (c["status"], c["digest"], c["cleaned"]), r["task_id"]
+    assert_as_the_cli(results, samples, data_dir, tmp_path)
     statuses = [r["status"] for r in results]
     assert statuses[:6] == ["passed"] * 6
     assert statuses[6:] == ["failed", "runtime_error", "compile_error", "runtime_error", "timeout", "passed"]
@@ -302,6 +307,79 @@ def test_token_and_a_full_queue(data_dir, docker_client, problems):
         assert client.metrics()["rejected"].get("queue_full", 0) >= 1
     finally:
         s.stop()
+
+
+@pytest.mark.docker
+def test_rust_is_judged_as_the_others(server, data_dir, tmp_path):
+    """Rust samples (a language outside the paper's five, not among the server's --languages: its sandboxes
+    start on use) get the CLI's verdicts and digests; plain Rust programs run too."""
+    from humaneval_x.dataset import load_problems
+    rust = load_problems(["rust"], data_dir=data_dir)
+    samples = [{"task_id": "Rust/0", "generation": rust["Rust/0"].canonical_solution},
+               {"task_id": "Rust/145", "generation": rust["Rust/145"].canonical_solution},  # a helper after it: kept
+               {"task_id": "Rust/0", "completion": "    return false;\n}\n"},
+               {"task_id": "Rust/0", "completion": "    return numbers;\n}\n"},
+               {"task_id": "Rust/2", "source_language": "python", "generation": rust["Rust/2"].canonical_solution}]
+    results = JudgeClient(server.url, batch_size=5).judge(samples)
+    assert [r["status"] for r in results] == ["passed", "passed", "failed", "compile_error", "passed"], results
+    assert_as_the_cli(results, samples, data_dir, tmp_path)
+    r = JudgeClient(server.url).run("rust", "fn main() { let mut s = String::new();\n"
+                                            "    std::io::stdin().read_line(&mut s).unwrap();\n"
+                                            "    println!(\"{} {}\", s.trim(), 6 * 7); }\n", stdin="rs")
+    assert r["status"] == "finished" and r["exit_code"] == 0 and r["stdout"] == "rs 42\n", r
+
+
+def _asgi_post(app, path: str, body: dict):
+    """(status, JSON body) of one POST to the ASGI app, in this process (no server, no lifespan)."""
+    import asyncio
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80)}
+    inbox = [{"type": "http.request", "body": json.dumps(body).encode(), "more_body": False}]
+    out = []
+
+    async def receive():
+        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
+
+    async def send(message):
+        out.append(message)
+    asyncio.run(app(scope, receive, send))
+    return out[0]["status"], json.loads(b"".join(m.get("body", b"") for m in out[1:]))
+
+
+def test_a_language_whose_image_is_not_built_is_a_clear_501(data_dir):
+    """Rust's image is opt-in: without it a Rust sample or program is refused at once, one line naming the
+    command that builds it (501: not a wrong request, and not retried); nothing is queued."""
+    import docker
+    from humaneval_x.sandbox.images import image_missing
+    from humaneval_x.serve.app import create_app
+    from humaneval_x.serve.engine import Engine, NotBuilt
+
+    class NoImages:
+        class images:
+            @staticmethod
+            def get(tag):
+                raise docker.errors.ImageNotFound(tag)
+    started = []
+    engine = Engine(workers=1, data_dir=data_dir, cache=False, languages=["python"],
+                    sandbox_factory=lambda lang: started.append(lang),
+                    image_check=lambda lang: image_missing(lang, NoImages()) if lang == "rust" else None, log=lambda m: None)
+    engine.start(warm=False)
+    try:
+        with pytest.raises(NotBuilt, match=r"rust sandbox image .* is not built .*humaneval-x sandbox build --languages rust"):
+            engine.submit_judge([{"task_id": "Rust/0", "generation": "    true\n}\n"}])
+        app = create_app(engine, start_engine=False)
+        status, answer = _asgi_post(app, "/v1/judge", {"samples": [{"task_id": "Python/1", "generation": "x"},
+                                                                   {"task_id": "Rust/0", "generation": "x"}]})
+        assert status == 501 and "sandbox build --languages rust" in answer["error"], answer
+        status, answer = _asgi_post(app, "/v1/run", {"language": "rs", "code": "fn main() {}"})
+        assert status == 501 and "rust sandbox image" in answer["error"], answer
+        status, answer = _asgi_post(app, "/v1/judge", {"samples": [{"task_id": "Cobol/0", "generation": "x"}]})
+        assert status == 400, answer  # a wrong request stays a 400
+        assert engine.queue_depth == 0 and not started and engine.metrics()["rejected"]["not_built"] == 3
+    finally:
+        engine.drain(timeout=1)
 
 
 def test_another_address_needs_a_token():

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 from ..errors import SandboxError
 from ..paths import RUNNERS_DIR, SANDBOXES_DIR, user_cache_dir
@@ -104,6 +104,15 @@ def image_exists(client, tag: str) -> bool:
         return True
     except docker.errors.ImageNotFound:
         return False
+
+
+def image_missing(lang: str, client=None) -> Optional[str]:
+    """None when ``lang``'s current image is built here, else one line saying so and how to build it."""
+    tag = image_tag(lang)
+    if image_exists(_client(client), tag):
+        return None
+    return (f"the {lang} sandbox image ({tag}) is not built on this machine: run "
+            f"`humaneval-x sandbox build --languages {lang}`")
 
 
 def ensure_base_image(client=None, log=print) -> None:

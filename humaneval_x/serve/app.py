@@ -13,8 +13,9 @@ Routes (JSON unless said; every route but /health needs ``Authorization: Bearer 
 - ``GET /health``, ``GET /v1/metrics`` (JSON), ``GET /metrics`` (Prometheus text)
 
 Errors: 400 a wrong request, 401 no or wrong token, 404 unknown job, 409 a request id reused for another
-body, 413 a batch larger than the queue, 429 queue full (``Retry-After``), 503 starting or draining
-(``Retry-After``), 504 the deadline passed (the body holds what finished; retry with the same request id).
+body, 413 a batch larger than the queue, 429 queue full (``Retry-After``), 501 a language whose sandbox image
+is not built on this machine (Rust's is opt-in), 503 starting or draining (``Retry-After``), 504 the deadline
+passed (the body holds what finished; retry with the same request id).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from starlette.routing import Route
 
 from ..errors import HarnessError
 from . import runcode
-from .engine import Conflict, Engine, QueueFull, RequestError, Submission, Unavailable, fingerprint
+from .engine import Conflict, Engine, NotBuilt, QueueFull, RequestError, Submission, Unavailable, fingerprint
 
 MAX_SYNC_SAMPLES = 512
 MAX_BODY = 64 << 20
@@ -111,6 +112,8 @@ def create_app(engine: Engine, token: Optional[str] = None, start_engine: bool =
                 return _error(409, str(exc))
             except Unavailable as exc:
                 return _error(503, str(exc), 5)
+            except NotBuilt as exc:
+                return _error(501, str(exc))
             except HarnessError as exc:  # the data or engine failed: never the sample's fault
                 return _error(500, f"harness: {exc}")
         route.__name__ = handler.__name__

@@ -56,6 +56,11 @@ class Unavailable(HarnessError):
     """The server is draining (HTTP 503)."""
 
 
+class NotBuilt(HarnessError):
+    """A language whose sandbox image this machine has not built (HTTP 501: not retried, it will not
+    change until someone builds it; Rust's image is opt-in)."""
+
+
 # ------------------------------------------------------------------ warm sandboxes
 class WarmReserve:
     """Started sandboxes of one language, kept between chunks. ``acquire`` hands out an idle one (or
@@ -348,7 +353,7 @@ class Engine:
     def __init__(self, workers: int = 2, max_queue: int = 2048, chunk: int = 16, data_dir=None,
                  cache: bool = True, ray: Optional[str] = None, languages=None, sandbox_factory=None,
                  default_deadline_s: float = 600.0, max_deadline_s: float = 3600.0, keep_finished: int = 10000,
-                 log=print):
+                 log=print, image_check: Optional[Callable[[str], Optional[str]]] = None):
         from ..execute import docker_factory
         self.workers = max(1, int(workers))
         self.max_queue = max(1, int(max_queue))
@@ -361,6 +366,13 @@ class Engine:
         self.keep_finished = keep_finished
         self.log = log
         self._factory = sandbox_factory or docker_factory()  # language -> a fresh (unstarted) sandbox
+        # language -> None when its programs can run here, else why not (a one-line fix); the local Docker
+        # sandboxes' images by default (a Ray cluster's nodes check their own)
+        if image_check is None and sandbox_factory is None and not ray:
+            from ..sandbox.images import image_missing
+            image_check = image_missing
+        self._image_check = image_check
+        self._images_found: set = set()
         self.reserves: Dict[str, WarmReserve] = {}
         self._problems: Dict[str, dict] = {}
         self._executors: Dict[object, object] = {}
@@ -455,11 +467,25 @@ class Engine:
     def _lease_factory(self, language: str) -> Sandbox:
         return Lease(self._reserve(language))
 
-    def load_problems(self, variant: str) -> dict:
+    def load_problems(self, variant: str, languages=None) -> dict:
+        """task_id -> Problem of ``languages`` (default: those started at once) in ``variant``; each
+        language's data is read on its first use, so every language is judged, the paper's or not."""
+        names = tuple(languages or self.languages)
         with self._lock:
-            if variant not in self._problems:
-                self._problems[variant] = load_problems(None, data_dir=self.data_dir, variant=variant)
-            return self._problems[variant]
+            loaded = self._problems.setdefault(variant, {})
+            for name in names:
+                if name not in loaded:
+                    loaded[name] = load_problems([name], data_dir=self.data_dir, variant=variant)
+            return {tid: p for name in names for tid, p in loaded[name].items()}
+
+    def check_built(self, languages) -> None:
+        """NotBuilt unless every one of ``languages`` can run here (its sandbox image is built)."""
+        for name in sorted(set(languages) - self._images_found):
+            why = self._image_check(name) if self._image_check else None
+            if why:
+                self.rejected["not_built"] += 1
+                raise NotBuilt(why)
+            self._images_found.add(name)
 
     def executor(self, settings: JudgeSettings):
         key = settings.policy
@@ -521,8 +547,10 @@ class Engine:
                 raise RequestError(f"samples[{i}]: duplicate sample {s.task_id} #{s.sample_index}")
             seen.add(s.key)
             parsed.append(s)
+        languages = {language_of_task(s.task_id).name for s in parsed}
+        self.check_built(languages)
         self._admit(len(parsed))
-        problems = self.load_problems(js.variant)
+        problems = self.load_problems(js.variant, languages)
         executor = self.executor(js)
         key = ("judge", js)
         sub = Submission(uuid.uuid4().hex, request_id, fp, "judge", len(parsed), deadline,
@@ -562,6 +590,7 @@ class Engine:
             return self._resume(sub, deadline_s)
         self._check_accepting()
         deadline = self._deadline(deadline_s)
+        self.check_built([language])
         self._admit(1)
         sub = Submission(uuid.uuid4().hex, request_id, fp, "run", 1, deadline)
         uid = next(self._uid)
