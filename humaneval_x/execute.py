@@ -18,7 +18,7 @@ from . import flips
 from .assembly import CPP_ASSERTIONS_LINE, SampleRejected, prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
-from .protocol import ISOLATION, OUTPUT_CAP, harness_error
+from .protocol import ISOLATION, OUTPUT_CAP, Batch, Outcome, Request, harness_error
 from .result_cache import cache_key
 from .samples import Sample
 from .sandbox.base import SandboxLimits
@@ -44,6 +44,7 @@ class Job:
     program: str
     form: str = "completion"  # how the sample came: completion, fenced, whole_function, fenced_whole_function
     outcome: Optional[dict] = None  # decided without running it (it could not be assembled)
+    request: Optional[Request] = None  # how its program runs, under its language's own limits (make_job)
 
     @property
     def program_hash(self) -> str:
@@ -72,7 +73,9 @@ def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
     except Exception as e:  # noqa: BLE001 - a bug of assembly or of a record: this sample's harness_error
         return Job(sample, lang.name, "", "", outcome=harness_error(
             None, f"the sample could not be assembled ({type(e).__name__}: {e})"[:300], stage="assemble"))
-    return Job(sample, lang.name, cleaned, program, form)
+    job = Job(sample, lang.name, cleaned, program, form)
+    job.request = make_request(lang, job.program_hash, program)
+    return job
 
 
 @dataclass(frozen=True)
@@ -84,43 +87,37 @@ class Timeouts:
 
 
 def make_request(lang: Language, job_id: str, program: str, timeouts: Timeouts = Timeouts(),
-                 naive: bool = False) -> dict:
+                 naive: bool = False) -> Request:
     """A runner request. ``naive``: one fresh process per program, as the original harness ran them."""
     compile_cmd = lang.compile if naive or not lang.fast_compile else lang.fast_compile
     for line, flags in MODE_LINES.items():
         if compile_cmd and program.startswith(line):
             compile_cmd = (compile_cmd[0], *flags, *compile_cmd[1:])
-    request = {
-        "id": job_id,
-        "files": {lang.source_file: program},
-        "compile": list(compile_cmd) if compile_cmd else None,
-        "python": lang.fork_run and not naive,
-        "compile_server": list(lang.compile_server) if lang.compile_server and not naive else None,
-        "run": [lang.run[0], *(() if naive else lang.fast_run_flags), *lang.run[1:]],
-        "compile_timeout": timeouts.compile_timeout or lang.compile_timeout,
-        "run_cpu": timeouts.run_cpu or lang.run_cpu,
-        "run_timeout": timeouts.run_timeout or lang.run_timeout,
-        "failure_markers": list(lang.failure_markers),
-        "crash_markers": list(lang.crash_markers),
-        "output_cap": OUTPUT_CAP,
-    }
-    if lang.batch_kind and not naive:
-        request["batch_info"] = lang.batch_info(program)
-    return request
+    request = Request(
+        job_id, {lang.source_file: program}, [lang.run[0], *(() if naive else lang.fast_run_flags), *lang.run[1:]],
+        compile=compile_cmd, python=lang.fork_run and not naive,
+        compile_server=lang.compile_server if not naive else None,
+        compile_timeout=lang.compile_timeout, run_cpu=lang.run_cpu, run_timeout=lang.run_timeout,
+        failure_markers=lang.failure_markers, crash_markers=lang.crash_markers, output_cap=OUTPUT_CAP,
+        batch_info=lang.batch_info(program) if lang.batch_kind and not naive else None)
+    return under(request, timeouts)
 
 
-def batch_requests(lang: Language, requests: List[dict]) -> List[dict]:
-    """Requests as the pool takes them: programs that can share a build go in batches of
+def under(request: Request, timeouts: Timeouts) -> Request:
+    """``request`` under ``timeouts`` (a limit they leave unset stays the request's)."""
+    changes = {k: getattr(timeouts, k) for k in ("compile_timeout", "run_cpu", "run_timeout") if getattr(timeouts, k)}
+    return request.replace(**changes) if changes else request
+
+
+def batch_requests(lang: Language, requests: List[Request]) -> List[dict]:
+    """Requests as the pool takes them (wire form): programs that can share a build go in batches of
     ``lang.batch_size`` (the runner still runs each in its own process), the rest alone."""
-    if not lang.batch_kind:
-        return requests
-    alone = [r for r in requests if not r.get("batch_info")]
-    shared = [r for r in requests if r.get("batch_info")]
-    batches = [{"id": "batch:" + chunk[0]["id"], "batch": chunk, "batch_kind": lang.batch_kind,
-                "compile_timeout": chunk[0]["compile_timeout"],
-                "run_timeout": sum(r["run_timeout"] for r in chunk)}
+    alone = [r for r in requests if not (lang.batch_kind and r.batch_info)]
+    shared = [r for r in requests if lang.batch_kind and r.batch_info]
+    batches = [Batch("batch:" + chunk[0].id, chunk, lang.batch_kind)
                for chunk in (shared[i:i + lang.batch_size] for i in range(0, len(shared), lang.batch_size))]
-    return [b if len(b["batch"]) > 1 else b["batch"][0] for b in batches] + alone
+    return [b.to_wire() if len(b.members) > 1 else b.members[0].to_wire() for b in batches] + [
+        r.to_wire() for r in alone]
 
 
 def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
@@ -221,7 +218,7 @@ class Executor:
             requests = book.uncached(lang_name, image_id)
             if requests:
                 # the repeats in rounds over all programs: each program's runs meet other workers and moments
-                rounds = [r if k == 0 else dict(r, id=f"{r['id']}{REPEAT_MARK}{k}") for k in range(self.repeat)
+                rounds = [r if k == 0 else r.replace(id=f"{r.id}{REPEAT_MARK}{k}") for k in range(self.repeat)
                           for r in requests]
                 pool = SandboxPool(lambda: self.sandbox_factory(lang_name), min(self.workers, len(rounds)))
                 with pool:
@@ -240,7 +237,7 @@ class Executor:
         differs from today's is stale: resume executes that sample again."""
         import json
 
-        request = make_request(LANGUAGES[job.language], "", job.program, self.timeouts_for(job), self.naive)
+        request = self.request_for(job, "").to_wire()
         settings = {k: v for k, v in request.items() if k not in ("id", "files", "batch_info")}
         if self.repeat > 1:  # an audited result is not the same fact as a single run's
             settings["repeat"] = self.repeat
@@ -258,6 +255,13 @@ class Executor:
                 resolved.reference_cpu = {**self.resolved_limits.reference_cpu, **resolved.reference_cpu}
                 resolved.sources = {**self.resolved_limits.sources, **resolved.sources}
             self.resolved_limits = resolved
+
+    def request_for(self, job: Job, rid: str) -> Request:
+        """The request that runs ``job``'s program as ``rid`` in this run: the job's own (make_job) under its
+        time limits; ``naive``: the language's plain compile and run, as the original harness ran them."""
+        if self.naive or job.request is None:
+            return make_request(LANGUAGES[job.language], rid, job.program, self.timeouts_for(job), self.naive)
+        return under(job.request.replace(id=rid), self.timeouts_for(job))
 
     def timeouts_for(self, job: Job) -> Timeouts:
         """The limits of this job's run: its problem's under the policy, else the executor's ``timeouts``."""
@@ -308,40 +312,41 @@ class RunBook:
             self.groups[job.language].setdefault(key, []).append(job)
         self.languages = [lang for lang in LANGUAGES if lang in self.groups]
         self.lang_of: Dict[str, str] = {}
-        self.request_of: Dict[str, dict] = {}
+        self.request_of: Dict[str, Request] = {}
         self.delivered: set = set()
         self.dropped = 0
         self._runs: Dict[str, List[dict]] = defaultdict(list)
 
-    def requests(self, lang: str) -> List[dict]:
+    def requests(self, lang: str) -> List[Request]:
         """One request per distinct program of ``lang``, under each program's time limits."""
-        ex, spec, out = self.executor, LANGUAGES[lang], []
+        out = []
         for rid, group in self.groups[lang].items():
-            r = make_request(spec, rid, group[0].program, ex.timeouts_for(group[0]), ex.naive)
+            r = self.executor.request_for(group[0], rid)
             self.lang_of[rid], self.request_of[rid] = lang, r
             out.append(r)
         return out
 
-    def uncached(self, lang: str, image_id: Optional[str]) -> List[dict]:
+    def uncached(self, lang: str, image_id: Optional[str]) -> List[Request]:
         """The requests of ``lang`` the results cache cannot answer (those it answers are delivered here)."""
         ex, todo = self.executor, []
         for r in self.requests(lang):
             hit = None
             if ex.cache is not None and image_id and self.repeat == 1:  # an audit runs, never reads
-                hit = ex.cache.get(cache_key(r["id"], image_id, r))
+                hit = ex.cache.get(cache_key(r.id, image_id, r.to_wire()))
             if hit is None:
                 todo.append(r)
             else:
                 ex.cache_hits += 1
-                self.deliver(r["id"], flips.from_cache(hit), cached=True)
+                self.deliver(r.id, flips.from_cache(hit), cached=True)
         return todo
 
-    def ran(self, rid: str, outcome: dict, image_id: Optional[str], cache=None) -> None:
+    def ran(self, rid: str, outcome: Outcome, image_id: Optional[str], cache=None) -> None:
         """One run's outcome of program ``rid``: counted, stored in ``cache`` (anything with ``put``),
-        delivered (once all of an audit's runs are in)."""
+        delivered (once all of an audit's runs are in); stored and delivered in its wire form."""
         self.executor.executed += 1
+        outcome = outcome.to_wire()
         if cache is not None and image_id:
-            cache.put(cache_key(rid, image_id, self.request_of[rid]), outcome)
+            cache.put(cache_key(rid, image_id, self.request_of[rid].to_wire()), outcome)
         if self.repeat == 1:
             self.deliver(rid, outcome)
             return
@@ -366,16 +371,13 @@ class RunBook:
 
 
 def unbatched(pairs):
-    """(request, result) pairs with every batch opened into its members'."""
-    for request, outcome in pairs:
-        if "batch" not in request:
-            yield request, outcome
-            continue
-        results = outcome.get("results") or []
-        for i, member in enumerate(request["batch"]):
-            res = results[i] if i < len(results) and isinstance(results[i], dict) else harness_error(
-                member["id"], outcome.get("detail") or "the batch returned no result for this program")
-            yield member, res
+    """(request, reply) pairs as a pool answers them (wire form) -> (request, ``Outcome``) pairs, every batch
+    opened into its members': where the host decodes what the runners answer."""
+    for request, reply in pairs:
+        if "batch" in request:
+            yield from zip(request["batch"], Batch.outcomes(request, reply))
+        else:
+            yield request, Outcome.from_wire(reply)
 
 
 def docker_factory(limits: SandboxLimits = SandboxLimits(), client=None):

@@ -1,7 +1,7 @@
 """The host's view of the host-runner contract: the runner's own ``protocol.py``, loaded from the
 runner package (``runners/hxrunner/protocol.py``, the file every sandbox image ships), so host and
 runner read one definition of statuses, the isolation scheme, output caps, default limits, the
-request and outcome types and ``harness_error``. A sandbox whose runner speaks another protocol
+request, batch and outcome types and ``harness_error``. A sandbox whose runner speaks another protocol
 version or isolation scheme is refused at its handshake (``check_handshake``)."""
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ DEFAULT_RUN_TIMEOUT = _p.DEFAULT_RUN_TIMEOUT
 DEFAULT_RUN_CPU = _p.DEFAULT_RUN_CPU
 HOST_MARGIN_S = _p.HOST_MARGIN_S
 Request = _p.Request
+Batch = _p.Batch
 Stage = _p.Stage
 Outcome = _p.Outcome
 harness_error = _p.harness_error

@@ -44,7 +44,7 @@ def test_cpp_assertions_are_the_variants_and_reach_the_compile_command(data_dir)
         program = make_job(Sample("CPP/0", 0, p.canonical_solution), p, clean=False).program
         assert program.startswith(CPP_ASSERTIONS_LINE) == on
         for naive in (False, True):  # the fast compile (precompiled header of the same mode) and the plain one
-            cmd = make_request(cpp, "x", program, naive=naive)["compile"]
+            cmd = make_request(cpp, "x", program, naive=naive).compile
             assert ("-D_GLIBCXX_ASSERTIONS" in cmd) == on and cmd[0] == "g++"
     p = dataset.load_problems(["python"], data_dir=data_dir)["Python/0"]  # other languages: no such line
     assert not make_job(Sample("Python/0", 0, p.canonical_solution), p, clean=False).program.startswith("#define")
@@ -319,8 +319,8 @@ def test_the_wall_limit_counts_only_time_the_program_is_neither_running_nor_wait
 def test_out_of_memory_is_a_runtime_error_whatever_cpu_it_used():
     _, verdict = _waits()
     run = {"timed_out": False, "returncode": -9, "stdout": "", "stderr": "", "oom_killed": True}
-    assert verdict.verdict({}, run, b"", "s") == {"status": "runtime_error",
-                                                   "detail": "out of memory (killed by the kernel's OOM killer)"}
+    from hxrunner.protocol import Request
+    assert verdict.verdict(Request("t", {}, ["./t"]), run, b"", "s") == ("runtime_error", "out of memory (killed by the kernel's OOM killer)")
 
 
 LIMIT_CASES = {  # Python/0 programs -> (status, detail fragment) under a 2 s CPU limit and a 0.5 s wall limit

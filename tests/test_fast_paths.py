@@ -109,8 +109,8 @@ def test_go_batch_member_with_init_code_leaves_the_batch(problems, docker_client
                 ("canonical-again", p.canonical_solution + "\n// again\n", "passed")]
     members = []
     for i, (name, code, _) in enumerate(programs):
-        r = make_request(go, "m%d" % i, assemble_go(p, p.prompt, code))
-        r["batch_info"] = r["batch_info"] or {"test": "TestHasCloseElements"}  # forced: as if the host missed it
+        r = make_request(go, "m%d" % i, assemble_go(p, p.prompt, code)).to_wire()
+        r["batch_info"] = r.get("batch_info") or {"test": "TestHasCloseElements"}  # forced: as if the host missed it
         members.append(r)
     box = DockerSandbox("go", image_tag("go"), client=docker_client)
     box.start()

@@ -107,7 +107,7 @@ def test_a_compile_killed_at_its_limit_leaves_nothing_in_the_workers_tmp(docker_
     box.start()
     try:
         r = box.execute(make_request(get_language("cpp"), "x", slow, Timeouts(compile_timeout=2, run_cpu=2,
-                                                                               run_timeout=5)), 60)
+                                                                               run_timeout=5)).to_wire(), 60)
         assert r["status"] == "timeout" and r["stage"] == "compile", r
         left = subprocess.run(["docker", "exec", box.container.id, "find", "/tmp", "-user", "10001"],
                               capture_output=True, text=True, check=True).stdout.split()

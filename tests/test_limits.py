@@ -64,7 +64,7 @@ def test_resolved_limits_give_the_requests_their_problem_limit():
     res = limits.ResolvedLimits(LimitPolicy(), cpu={"Python/3": 4.0})
     t = res.timeouts("Python/3", "python")
     req = make_request(LANGUAGES["python"], "x", "print(1)", t)
-    assert (req["run_cpu"], req["run_timeout"], req["compile_timeout"]) == (4.0, 14.0, 60.0)
+    assert (req.run_cpu, req.run_timeout, req.compile_timeout) == (4.0, 14.0, 60.0)
     with pytest.raises(HarnessError):
         res.timeouts("Python/4", "python")
 

@@ -32,7 +32,7 @@ def test_a_batch_whose_sandbox_dies_runs_its_members_one_by_one():
     with SandboxPool(ScriptedSandbox, 1) as pool:
         pairs = list(unbatched(pool.map([BATCH])))
         assert pool.replacements == 1
-    assert [(m["id"], r["status"]) for m, r in pairs] == [("a", "passed"), ("b", "passed")]
+    assert [(m["id"], r.status) for m, r in pairs] == [("a", "passed"), ("b", "passed")]
 
 
 def test_a_batch_whose_sandbox_cannot_be_replaced_is_a_harness_error_per_member():
@@ -46,8 +46,8 @@ def test_a_batch_whose_sandbox_cannot_be_replaced_is_a_harness_error_per_member(
 
     with SandboxPool(factory, 1) as pool:
         pairs = list(unbatched(pool.map([BATCH])))
-    assert [(m["id"], r["status"]) for m, r in pairs] == [("a", "harness_error"), ("b", "harness_error")]
-    assert all(r["detail"] == "sandbox died (killed by a member) and could not be replaced: engine gone"
+    assert [(m["id"], r.status) for m, r in pairs] == [("a", "harness_error"), ("b", "harness_error")]
+    assert all(r.detail == "sandbox died (killed by a member) and could not be replaced: engine gone"
                for _, r in pairs)
 
 
@@ -93,8 +93,8 @@ def test_results_are_held_until_a_checkpoint_and_a_death_reruns_the_unverified_o
     assert [rid for n, rid in Box.runs if rid in ("a", "b")] == ["a", "b", "a", "b"]
     # the killer ran again first, alone in a fresh sandbox; killing it too is its own failure
     assert Box.runs[2:5] == [(0, "kill"), (1, "kill"), (2, "a")]
-    assert out["kill"]["status"] == "runtime_error" and "alone in a fresh one" in out["kill"]["detail"]
-    assert {k: r["status"] for k, r in out.items() if k != "kill"} == {"a": "passed", "b": "passed", "c": "passed"}
+    assert out["kill"].status == "runtime_error" and "alone in a fresh one" in out["kill"].detail
+    assert {k: r.status for k, r in out.items() if k != "kill"} == {"a": "passed", "b": "passed", "c": "passed"}
     assert pool.replacements == 2
 
 
@@ -102,8 +102,8 @@ def test_a_failed_checkpoint_finds_the_program_that_spoiled_its_sandbox():
     pool = SandboxPool(boxes(), 1, check_every=3)
     with pool:
         out = dict((m["id"], r) for m, r in unbatched(pool.map([{"id": i} for i in ("a", "spoil", "b", "c")])))
-    assert out["spoil"]["status"] == "runtime_error"
-    assert {out[k]["status"] for k in ("a", "b", "c")} == {"passed"}
+    assert out["spoil"].status == "runtime_error"
+    assert {out[k].status for k in ("a", "b", "c")} == {"passed"}
     assert pool.condemned >= 2
     # every program of the condemned stretch ran again, each with a checkpoint of its own
     assert sum(1 for _, rid in Box.runs if rid == "a") == 2
@@ -138,7 +138,7 @@ def test_a_checkpoint_comes_every_so_many_programs_counting_a_batchs_members():
                 "compile_timeout": 1, "run_timeout": 4} for b in range(8)]
     with SandboxPool(CountingBox, 1, check_every=8) as pool:
         pairs = list(unbatched(pool.map(batches)))
-    assert len(pairs) == 32 and {r["status"] for _, r in pairs} == {"passed"}
+    assert len(pairs) == 32 and {r.status for _, r in pairs} == {"passed"}
     assert CountingBox.checks == 4
 
 
@@ -163,6 +163,6 @@ def test_a_batch_that_fails_its_checkpoint_twice_alone_never_makes_its_neighbour
              "compile_timeout": 1, "run_timeout": 3}
     with SandboxPool(lambda: SpoilingBatchBox(next(count)), 1) as pool:
         out = {m["id"]: r for m, r in unbatched(pool.map([batch]))}
-    assert {k: r["status"] for k, r in out.items()} == {"a": "passed", "spoil": "runtime_error", "b": "passed"}
-    assert "alone in a fresh one" in out["spoil"]["detail"]
+    assert {k: r.status for k, r in out.items()} == {"a": "passed", "spoil": "runtime_error", "b": "passed"}
+    assert "alone in a fresh one" in out["spoil"].detail
     assert [rid for _, rid in Box.runs].count("batch:a") == 2  # the batch twice, then its members alone

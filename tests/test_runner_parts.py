@@ -21,12 +21,12 @@ from hxrunner.langs import BATCH_BUILDERS, go  # noqa: E402
 
 # ---------------------------------------------------------------- the verdict rule
 SENT = "HX_SUITE_DONE_" + "ab" * 16
-REQ = {"failure_markers": ["AssertionError"], "crash_markers": ["Segmentation fault"]}
+REQ = protocol.Request("t", {}, ["./t"], failure_markers=["AssertionError"], crash_markers=["Segmentation fault"])
 
 
 def judge(rc, stdout="", stderr="", timed_out=False, out_bytes=None, sentinel=SENT, req=REQ):
     run = {"returncode": rc, "timed_out": timed_out, "stdout": stdout, "stderr": stderr}
-    return verdict.verdict(req, run, stdout.encode() if out_bytes is None else out_bytes, sentinel)["status"]
+    return verdict.verdict(req, run, stdout.encode() if out_bytes is None else out_bytes, sentinel)[0]
 
 
 @pytest.mark.parametrize("case, expected", [
@@ -49,9 +49,10 @@ def test_verdict_rule(case, expected):
 
 def test_verdict_details_name_the_cause():
     run = {"returncode": -11, "timed_out": False, "stdout": "", "stderr": ""}
-    assert verdict.verdict({}, run, b"", SENT)["detail"] == "killed by signal 11"
+    bare = protocol.Request.from_wire({"id": "t", "files": {}, "run": ["./t"]})  # no markers
+    assert verdict.verdict(bare, run, b"", SENT) == ("runtime_error", "killed by signal 11")
     run["returncode"] = 2
-    assert verdict.verdict({}, run, b"", SENT)["detail"] == "exited with status 2"
+    assert verdict.verdict(bare, run, b"", SENT) == ("runtime_error", "exited with status 2")
 
 
 # ---------------------------------------------------------------- the seccomp program
@@ -163,7 +164,7 @@ class BlockingRunner:
         self.release = threading.Event()
         self.started = threading.Event()
 
-    def execute(self, req):
+    def answer(self, req):
         self.started.set()
         self.release.wait(30)
         return {"id": req.get("id"), "status": "passed"}
@@ -215,7 +216,7 @@ def test_replies_are_signed_and_bound_to_their_request():
     out, got = os.fdopen(ww, "w"), os.fdopen(rr, "r")
 
     class Echo:
-        def execute(self, req):
+        def answer(self, req):
             return {"id": req["id"], "status": "passed"}
 
     t = threading.Thread(target=loop.serve, args=(Echo(), inp, out), kwargs={"on_lost": lambda: None}, daemon=True)

@@ -75,8 +75,8 @@ def test_a_vet_flood_does_not_stall_its_go_batch(problems, docker_client):
     members = []
     for i, (_, task, code, _) in enumerate(programs):
         p = problems[task]
-        r = make_request(go, "m%d" % i, assemble_go(p, p.prompt, code))
-        assert r["batch_info"], "every member is batch-eligible"
+        r = make_request(go, "m%d" % i, assemble_go(p, p.prompt, code)).to_wire()
+        assert r.get("batch_info"), "every member is batch-eligible"
         members.append(r)
     box = DockerSandbox("go", image_tag("go"), client=docker_client)
     box.start()
@@ -149,7 +149,7 @@ from humaneval_x.languages import get_language
 from humaneval_x.sandbox.docker_sandbox import DockerSandbox
 from humaneval_x.sandbox.images import image_tag
 p = load_problems(data_dir=sys.argv[1])["Go/0"]
-request = make_request(get_language("go"), "spin", assemble_go(p, p.prompt, %r))
+request = make_request(get_language("go"), "spin", assemble_go(p, p.prompt, %r)).to_wire()
 request.update(run_cpu=120, run_timeout=300)
 box = DockerSandbox("go", image_tag("go"))
 box.start()

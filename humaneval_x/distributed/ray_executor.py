@@ -36,7 +36,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 from ..errors import HarnessError
 from ..execute import Executor, Job, RunBook, Timeouts, batch_requests, unbatched
 from ..languages import LANGUAGES
-from ..protocol import harness_error, host_timeout
+from ..protocol import Outcome, Request, host_timeout
 from ..sandbox.base import SandboxLimits
 from ..sandbox.pool import SandboxPool
 
@@ -145,14 +145,14 @@ class NodeExecutor:
                 self._count[lang] -= 1
             self._cv.notify_all()
 
-    def run_chunk(self, lang: str, requests: List[dict]) -> dict:
-        """Run one chunk of ``lang`` requests in one slot; every request's outcome, as one reply."""
+    def run_chunk(self, lang: str, requests: List[Request]) -> dict:
+        """Run one chunk of ``lang`` requests in one slot; every request's ``Outcome``, as one reply."""
         t0 = time.monotonic()
         pool = self._acquire(lang)
         keep = False
         try:
             results = [(r["id"], o) for r, o in unbatched(pool.map(batch_requests(LANGUAGES[lang], requests)))]
-            keep = not any(o.get("status") == "harness_error" for _, o in results)
+            keep = not any(o.status == "harness_error" for _, o in results)
             replaced, pool.replacements = pool.replacements, 0
         finally:
             self._release(lang, pool, keep)
@@ -175,14 +175,14 @@ class NodeExecutor:
 @dataclass
 class _Chunk:
     lang: str
-    requests: List[dict]
+    requests: List[Request]
     attempts: int = 0
     avoid: set = field(default_factory=set)   # executors (by number) that failed it
     detail: str = ""                          # the last failure, for the record if it gives up
 
     @property
     def deadline_s(self) -> float:  # generous: it may wait for one chunk ahead of it in its slot
-        return 2 * sum(host_timeout(r) for r in self.requests) + 300.0
+        return 2 * sum(host_timeout(r.to_wire()) for r in self.requests) + 300.0
 
 
 @dataclass
@@ -379,7 +379,7 @@ class RayExecutor(Executor):
         todo: Dict[str, int] = {lang: len(book.groups[lang]) for lang in langs}
         writes = _CacheWriter(self.cache) if self.cache is not None else None
 
-        def deliver(rid: str, outcome: dict) -> None:
+        def deliver(rid: str, outcome: Outcome) -> None:
             if rid in book.delivered:  # verdicts are final the first time they arrive
                 self.stats["duplicates_dropped"] += 1
                 return
@@ -409,7 +409,7 @@ class RayExecutor(Executor):
 
         def give_up(chunk: _Chunk, detail: str) -> None:
             for r in chunk.requests:
-                deliver(r["id"], harness_error(r["id"], detail))
+                deliver(r.id, Outcome.harness_error(r.id, detail))
 
         def again(chunk: _Chunk, node: Optional[_Node], detail: str) -> None:
             chunk.attempts += 1
@@ -486,7 +486,7 @@ class RayExecutor(Executor):
                 self.replacements += reply.get("replacements", 0)
                 retry = []
                 for rid, outcome in reply["results"]:
-                    if outcome.get("status") == "harness_error" and chunk.attempts + 1 < MAX_ATTEMPTS:
+                    if outcome.status == "harness_error" and chunk.attempts + 1 < MAX_ATTEMPTS:
                         retry.append(request_of_chunk(chunk, rid))
                     else:
                         deliver(rid, outcome)
@@ -534,8 +534,8 @@ class _CacheWriter:
             flush()
 
 
-def request_of_chunk(chunk: _Chunk, rid: str) -> dict:
-    return next(r for r in chunk.requests if r["id"] == rid)
+def request_of_chunk(chunk: _Chunk, rid: str) -> Request:
+    return next(r for r in chunk.requests if r.id == rid)
 
 
 def _recipe_tag(lang: str) -> str:

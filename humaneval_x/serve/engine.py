@@ -28,9 +28,10 @@ from typing import Callable, Dict, List, Optional
 
 from ..dataset import VARIANTS, load_problems
 from ..errors import HarnessError
-from ..execute import Timeouts, make_executor, make_job, result_record
+from ..execute import Timeouts, make_executor, make_job, result_record, unbatched
 from ..languages import LANGUAGES, language_of_task
 from ..limits import LimitPolicy
+from ..protocol import harness_error
 from ..samples import Sample, parse_sample
 from ..sandbox.base import MODEL_STATUSES, STATUSES, Sandbox, SandboxDied
 from ..sandbox.pool import SandboxPool
@@ -747,16 +748,16 @@ class Engine:
                 reqs = {it.request["id"]: it for it in items}
                 pool = SandboxPool(lambda: self._lease_factory(name), 1)
                 with pool:
-                    for request, outcome in pool.map([it.request for it in items]):
+                    for request, outcome in unbatched(pool.map([it.request for it in items])):
                         it = reqs[request["id"]]
                         live.pop(it.uid, None)
-                        self._finish(it, outcome)
+                        self._finish(it, outcome.to_wire())
         except Exception as exc:  # noqa: BLE001 - the harness failed: these programs' harness_error, never a verdict
             self.engine_errors += 1
             detail = f"harness: {type(exc).__name__}: {exc}"[:300]
             self.log(f"serve: a chunk of {len(items)} {name} program(s) failed in the harness: {detail}")
             for it in list(live.values()):
-                outcome = {"status": "harness_error", "stage": None, "detail": detail}
+                outcome = harness_error(None, detail)
                 self._finish(it, result_record(it.job, outcome, False) if it.job is not None else outcome)
 
     def _finish(self, item: Item, rec: dict) -> None:

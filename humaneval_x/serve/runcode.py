@@ -23,6 +23,7 @@ import signal as _signal
 from typing import Optional, Tuple
 
 from ..languages import LANGUAGES, get_language
+from ..protocol import Request
 from .engine import RequestError
 
 MAX_CODE = 1 << 20
@@ -70,7 +71,7 @@ def _number(d: dict, key: str, default, hi: float, scale: float = 1.0) -> float:
 
 def make_run_request(language: str, code: str, stdin: str = "", cpu: float = DEFAULT_CPU,
                      wall: Optional[float] = None, compile_timeout: float = 60.0, cap: int = DEFAULT_CAP) -> dict:
-    """The runner request of one arbitrary program (its id is set when queued)."""
+    """The runner request of one arbitrary program, in its wire form (its id is set when queued)."""
     if not isinstance(code, str):
         raise RequestError("code must be a string")
     if len(code) > MAX_CODE:
@@ -80,14 +81,9 @@ def make_run_request(language: str, code: str, stdin: str = "", cpu: float = DEF
     source, compile_argv, run_argv = PROGRAMS[language]
     from ..limits import wall_for
     wall = wall or min(MAX_WALL, wall_for(cpu))
-    return {
-        "files": {source: code, STDIN_FILE: stdin},
-        "compile": list(compile_argv) if compile_argv else None,
-        "python": False, "compile_server": None,
-        "run": ["/bin/sh", "-c", f'exec "$@" < {STDIN_FILE}', "sh", *run_argv],
-        "compile_timeout": compile_timeout, "run_timeout": wall, "run_cpu": max(1.0, float(int(cpu + 0.999))),
-        "failure_markers": [], "crash_markers": [], "output_cap": int(cap),
-    }
+    run = ["/bin/sh", "-c", f'exec "$@" < {STDIN_FILE}', "sh", *run_argv]
+    return Request(None, {source: code, STDIN_FILE: stdin}, run, compile=compile_argv, compile_timeout=compile_timeout,
+                   run_timeout=wall, run_cpu=max(1.0, float(int(cpu + 0.999))), output_cap=cap).to_wire()
 
 
 def native_request(body: dict) -> Tuple[str, dict]:

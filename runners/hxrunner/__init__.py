@@ -33,13 +33,9 @@ Every reply carries the request's id inside its MAC'd body, so a reply that a pr
 managed to write, or one shifted from another request, does not verify and condemns
 the worker on the host side.
 
-Request::
-
-    {"id": "...", "files": {"main.py": "..."},
-     "compile": ["g++", ...] | null, "compile_server": [...] | null, "run": ["./a.out"],
-     "python": bool,  # run main.py in a fork of the preloaded interpreter (the zygote)
-     "compile_timeout": 60, "run_timeout": 20, "run_cpu": 10,
-     "failure_markers": [...], "crash_markers": [...], "output_cap": 4096}
+Requests, batches and outcomes are ``protocol.Request``, ``protocol.Batch`` and ``protocol.Outcome``
+(with ``protocol.Stage``): ``dispatch`` decodes what it receives with their ``from_wire`` and answers
+with their ``to_wire``; their defaults are the protocol's only.
 
 How a program runs (see docs/isolation.md):
 - Compilers run as the build uid in a staging folder; they run no program code

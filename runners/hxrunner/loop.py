@@ -103,10 +103,8 @@ def serve(runner, inp, out, on_lost=None):
             if req.get("check"):
                 problems = runner.health()
                 res = {"id": req.get("id"), "healthy": not problems, "detail": "; ".join(problems)}
-            elif "batch" in req:
-                res = runner.execute_batch(req)
             else:
-                res = runner.execute(req)
+                res = runner.answer(req)
             text = signed(key, res)
         except Exception as exc:  # a runner bug is a harness error, never a model failure
             text = signed(key, harness_error(req.get("id"), "runner: %r" % (exc,)))

@@ -38,22 +38,24 @@ HOST_MARGIN_S = 60.0             # the host waits this long past a request's own
 
 
 def harness_error(request_id, detail, stage=None):
-    """The one way to say: the harness or the engine failed on this program (never the program's verdict)."""
-    return {"id": request_id, "status": "harness_error", "stage": stage, "detail": detail}
+    """The one way to say: the harness or the engine failed on this program (never the program's verdict).
+    The wire form of ``Outcome.harness_error``."""
+    return Outcome.harness_error(request_id, detail, stage).to_wire()
 
 
 def harness_error_for(request, detail):
-    """``harness_error`` for a request as sent: a batch gets one per member."""
+    """``harness_error`` for a request as sent (its wire form): a batch gets one per member."""
     if "batch" in request:
         return {"id": request.get("id"), "results": [harness_error_for(m, detail) for m in request["batch"]]}
     return harness_error(request.get("id"), detail)
 
 
 class Request:
-    """One program to run. ``to_wire``/``from_wire``: the JSON object of the protocol, both ways."""
+    """One program to run. ``to_wire``/``from_wire``: the JSON object of the protocol, both ways; every
+    limit a request leaves out takes its default here (and only here)."""
 
-    FIELDS = ("id", "files", "compile", "compile_server", "run", "python", "compile_timeout", "run_timeout",
-              "run_cpu", "failure_markers", "crash_markers", "output_cap", "batch_info")
+    FIELDS = ("id", "files", "compile", "python", "compile_server", "run", "compile_timeout", "run_cpu",
+              "run_timeout", "failure_markers", "crash_markers", "output_cap", "batch_info")
     __slots__ = FIELDS
 
     def __init__(self, id, files, run, compile=None, compile_server=None, python=False,
@@ -81,14 +83,57 @@ class Request:
 
     @classmethod
     def from_wire(cls, wire):
-        """A request as received: every field the wire leaves out takes its default here."""
-        return cls(**{name: wire[name] for name in cls.FIELDS if name in wire and wire[name] is not None})
+        """A request as received: every field the wire leaves out (or sends as null) takes its default."""
+        return cls(**{name: wire[name] for name in cls.FIELDS if name in wire and wire[name] is not None},
+                   **({} if wire.get("id") is not None else {"id": None}))
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (field: value)."""
+        return type(self)(**dict({name: getattr(self, name) for name in self.FIELDS}, **changes))
 
     def __eq__(self, other):
         return isinstance(other, Request) and self.to_wire() == other.to_wire()
 
     def __repr__(self):
         return "Request(%r)" % (self.to_wire(),)
+
+
+class Batch:
+    """Programs of one language that the runner compiles together (one build, ``kind``: the language
+    module that builds it), each still run alone and answered with an outcome of its own. The wire form
+    is ``{"id", "batch": [request, ...], "batch_kind", "compile_timeout", "run_timeout"}``, answered by
+    ``{"id", "results": [outcome, ...]}`` in the members' order. ``compile_timeout``: the shared build's
+    limit in all (past it, members not yet settled compile alone); ``run_timeout``: the members' together."""
+
+    __slots__ = ("id", "members", "kind", "compile_timeout", "run_timeout")
+
+    def __init__(self, id, members, kind, compile_timeout=None, run_timeout=None):
+        self.id, self.members, self.kind = id, list(members), kind
+        self.compile_timeout = (compile_timeout if compile_timeout is not None else
+                                self.members[0].compile_timeout if self.members else DEFAULT_COMPILE_TIMEOUT)
+        self.run_timeout = run_timeout if run_timeout is not None else sum(m.run_timeout for m in self.members)
+
+    def to_wire(self):
+        return {"id": self.id, "batch": [m.to_wire() for m in self.members], "batch_kind": self.kind,
+                "compile_timeout": self.compile_timeout, "run_timeout": self.run_timeout}
+
+    @classmethod
+    def from_wire(cls, wire):
+        return cls(wire.get("id"), [Request.from_wire(m) for m in wire["batch"]], wire.get("batch_kind"),
+                   wire.get("compile_timeout"), wire.get("run_timeout"))
+
+    def reply(self, outcomes):
+        """The batch's answer (wire form): ``outcomes`` are its members', in their order."""
+        return {"id": self.id, "results": [o.to_wire() for o in outcomes]}
+
+    @staticmethod
+    def outcomes(request, reply):
+        """Each member's outcome from a batch's reply (both in wire form), in the members' order: a
+        member the reply has no outcome for gets its harness_error (the reply's detail, if any)."""
+        results = reply.get("results") or []
+        return [Outcome.from_wire(results[i]) if i < len(results) and isinstance(results[i], dict) else
+                Outcome.harness_error(m.get("id"), reply.get("detail") or "the batch returned no result for this program")
+                for i, m in enumerate(request["batch"])]
 
 
 def host_timeout(request):
@@ -118,7 +163,9 @@ class Stage:
 
     @classmethod
     def from_wire(cls, wire):
-        return cls(**{k: wire.get(k) for k in cls.FIELDS + ("batch",) if k in wire})
+        """A stage as received (or a runner's raw stage report: its private fields are not sent): a field
+        it leaves out is unknown (None), never a default."""
+        return cls(*(wire.get(k) for k in cls.FIELDS), batch=wire.get("batch"))
 
 
 class Outcome:
@@ -129,6 +176,11 @@ class Outcome:
     def __init__(self, id, status, stage=None, detail="", compile=None, run=None):
         self.id, self.status, self.stage, self.detail = id, status, stage, detail
         self.compile, self.run = compile, run
+
+    @classmethod
+    def harness_error(cls, request_id, detail, stage=None, compile=None, run=None):
+        """The harness or the engine failed on this program (never the program's verdict)."""
+        return cls(request_id, "harness_error", stage, detail, compile, run)
 
     def to_wire(self):
         wire = {"id": self.id, "status": self.status, "stage": self.stage, "detail": self.detail}

@@ -15,6 +15,7 @@ from . import linux, waits
 from .capture import capture_files, stage_result
 from .jail import cpu_limit
 from .policy import BUILD_UID, COMPILE_FILE_LIMIT, STAGE_ROOT, STAGE_TMP
+from .protocol import Stage
 
 
 def stage(files):
@@ -73,6 +74,12 @@ def build_stage(argv, cwd, wall, cap, env=None, keep=None):
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: subprocess must not reap it again
     return stage_result(proc.returncode, timed_out, time.monotonic() - start, usage.ru_utime + usage.ru_stime,
                         out, err, cap, keep)
+
+
+def batch_compile(start, size):
+    """Each member's compile stage of a batch of ``size`` programs built together since ``start`` (its
+    wall_s: its share of the build)."""
+    return Stage(0, False, round((time.monotonic() - start) / size, 4), None, "", "", batch=size)
 
 
 def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False, env=None):

@@ -4,8 +4,8 @@ Most languages need none: a request's ``compile`` and ``run`` command lines (bui
 its ``Language`` entry) are all the runner needs. A language module may offer:
 
   NAME                  the language's name on the host (``humaneval_x/languages.py``)
-  build_batch(runner, req) -> {member index: result}
-                        for requests with ``"batch_kind": NAME``: programs compiled together, each
+  build_batch(runner, batch) -> {member index: protocol.Outcome}
+                        for batches (``protocol.Batch``) of kind NAME: programs compiled together, each
                         still run alone (members it does not settle run alone, as unbatched requests)
   CompileServer         a long-lived compiler for requests with ``"compile_server"``
 

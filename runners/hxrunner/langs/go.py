@@ -20,15 +20,16 @@ OUTPUT_KEEP = 1 << 20  # bytes of a batch's compiler or vet messages read (the r
 SECTION_KEEP = 4096  # characters of one package's messages kept
 
 
-def build_batch(runner, req):
-    """{member index: result} for the members this batch settles (the others run alone)."""
-    members = req["batch"]
+def build_batch(runner, batch):
+    """{member index: Outcome} for the members of ``batch`` (a ``protocol.Batch``) it settles (the others
+    run alone)."""
+    members = batch.members
     ns = "hxb" + secrets.token_hex(8)
     files = {}
     tests = {}
     for k, r in enumerate(members):
-        (name, text), = r["files"].items()
-        test = (r.get("batch_info") or {}).get("test")
+        (name, text), = r.files.items()
+        test = (r.batch_info or {}).get("test")
         if not text.startswith("package main\n") or not test:
             continue
         files["src/%s/hxp%d/p.go" % (ns, k)] = "package hxp%d\n" % k + text[len("package main\n"):]
@@ -38,12 +39,12 @@ def build_batch(runner, req):
     ensure_scratch_space()
     root = stages.stage(files)
     try:
-        return _build(runner, req, members, root, tests, ns)
+        return _build(runner, batch, members, root, tests, ns)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _build(runner, req, members, root, tests, ns):
+def _build(runner, batch, members, root, tests, ns):
     src = os.path.join(root, "src", ns)
     env = {"GOPATH": root + ":" + os.environ.get("GOPATH", "")}
     results = {}
@@ -51,7 +52,7 @@ def _build(runner, req, members, root, tests, ns):
     # The batch's shared build (vet, link, symbol check, reading their messages) has one program's
     # compile limit in all, whatever its members make the tools print: past it, every member not
     # yet settled compiles alone (Runner.execute_batch), within its own limits.
-    deadline = start + float(req.get("compile_timeout", 60))
+    deadline = start + float(batch.compile_timeout)
 
     def left():
         return deadline - time.monotonic()
@@ -113,13 +114,10 @@ def _build(runner, req, members, root, tests, ns):
         return results
     if left() <= 0:
         return results
-    compile_info = {"returncode": 0, "timed_out": False, "stdout": "", "stderr": "", "batch": len(members),
-                    "wall_s": round((time.monotonic() - start) / len(members), 4), "cpu_s": None}
+    compiled = stages.batch_compile(start, len(members))
     for k in tests:
-        r = members[k]
-        result = {"id": r.get("id"), "status": None, "stage": None, "detail": "", "compile": dict(compile_info)}
-        results[k] = runner.run_and_judge(r, root, ["batch.test"],
-                                          ["./batch.test", "-test.count=1", "-test.run=^TestHx%d$" % k], result,
+        results[k] = runner.run_and_judge(members[k], root, ["batch.test"],
+                                          ["./batch.test", "-test.count=1", "-test.run=^TestHx%d$" % k], compiled,
                                           env={"HX_PROG": str(k)})
     return results
 

@@ -20,26 +20,27 @@ OUTPUT_KEEP = 1 << 20  # bytes of a batch's compiler messages read (more: the me
 MAIN = "\nfn main() {\n"
 
 
-def build_batch(runner, req):
-    """{member index: result} for the members this batch settles (the others run alone)."""
-    members = req["batch"]
+def build_batch(runner, batch):
+    """{member index: Outcome} for the members of ``batch`` (a ``protocol.Batch``) it settles (the others
+    run alone)."""
+    members = batch.members
     texts = {}
     for k, r in enumerate(members):
-        (name, text), = r["files"].items()
-        at = (r.get("batch_info") or {}).get("main")
-        if name != "main.rs" or not isinstance(at, int) or text[at:at + len(MAIN)] != MAIN or not r.get("compile"):
+        (name, text), = r.files.items()
+        at = (r.batch_info or {}).get("main")
+        if name != "main.rs" or not isinstance(at, int) or text[at:at + len(MAIN)] != MAIN or not r.compile:
             continue
         texts[k] = text[:at + 1] + "pub(crate) " + text[at + 1:]
     if len(texts) < 2:
         return {}
     ns = "hxb" + secrets.token_hex(8)
-    argv = batch_argv(members[min(texts)]["compile"])
+    argv = batch_argv(members[min(texts)].compile)
     if argv is None:
         return {}
     ensure_scratch_space()
     root = stages.stage({})  # batch.rs is written by the runner (root) each round; rustc (the build uid) reads it
     try:
-        return _build(runner, req, members, root, texts, ns, argv)
+        return _build(runner, batch, members, root, texts, ns, argv)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -119,11 +120,11 @@ def _spans(msg):
     return out
 
 
-def _build(runner, req, members, root, texts, ns, argv):
+def _build(runner, batch, members, root, texts, ns, argv):
     start = time.monotonic()
     # the batch's shared build has one program's compile limit in all: past it, every member not yet
     # settled compiles alone (Runner.execute_batch), within its own limits
-    deadline = start + float(req.get("compile_timeout", 60))
+    deadline = start + float(batch.compile_timeout)
     for _ in range(3):
         if len(texts) < 2 or time.monotonic() >= deadline:
             return {}
@@ -148,11 +149,8 @@ def _build(runner, req, members, root, texts, ns, argv):
             del texts[k]
     else:
         return {}
-    compile_info = {"returncode": 0, "timed_out": False, "stdout": "", "stderr": "", "batch": len(members),
-                    "wall_s": round((time.monotonic() - start) / len(members), 4), "cpu_s": None}
+    compiled = stages.batch_compile(start, len(members))
     results = {}
     for k in texts:
-        r = members[k]
-        result = {"id": r.get("id"), "status": None, "stage": None, "detail": "", "compile": dict(compile_info)}
-        results[k] = runner.run_and_judge(r, root, ["batch"], ["./batch"], result, env={"HX_PROG": str(k)})
+        results[k] = runner.run_and_judge(members[k], root, ["batch"], ["./batch"], compiled, env={"HX_PROG": str(k)})
     return results
