@@ -53,7 +53,7 @@ def load_mix(path, per_problem, languages):
 
 
 def main():
-    from humaneval_x import limits
+    from humaneval_x import limits, reference_times
     from humaneval_x.dataset import load_problems
     from humaneval_x.execute import Executor, Timeouts, make_job
     from humaneval_x.languages import LANGUAGES, parse_languages
@@ -93,9 +93,10 @@ def main():
            "images": tags, "distinct_programs": distinct, "kinds": dict(Counter(kind.values()))}
 
     # 1. fast path + policy
-    fast_ex = Executor(factory, a.workers, limits=limits.LimitPolicy())
     t0 = time.monotonic()
-    fast_ex.prepare(jobs, problems, log=print)
+    resolved = reference_times.resolve(limits.LimitPolicy(), {j.sample.task_id for j in jobs}, problems,
+                                       reference_times.measurer(factory, a.workers), log=print)
+    fast_ex = Executor(factory, a.workers, limits=resolved)
     out["reference_seconds"] = round(time.monotonic() - t0, 1)
     fast = {}
     sink = open(a.results, "a") if a.results else None

@@ -63,15 +63,12 @@ def pick_pool(mix, per_language, per_problem, seed):
 
 def measure_limits(pool, data_dir, workers):
     """Reference times of the pool's problems (the time-limit policy), before any timing."""
-    from humaneval_x.dataset import load_problems
-    from humaneval_x.execute import Executor, make_job
-    from humaneval_x.limits import LimitPolicy, resolve
-    from humaneval_x.samples import Sample
-    from humaneval_x.serve.engine import DEFAULT_VARIANT
+    from humaneval_x.dataset import DEFAULT_VARIANT, load_problems
+    from humaneval_x.limits import LimitPolicy
+    from humaneval_x.reference_times import measurer, resolve
     problems = load_problems(None, data_dir=data_dir, variant=DEFAULT_VARIANT)
-    jobs = [make_job(Sample(s["task_id"], 0, s["generation"]), problems[s["task_id"]]) for s in pool]
     t0 = time.monotonic()
-    resolve(LimitPolicy(), jobs, problems, Executor(workers=workers), log=print)
+    resolve(LimitPolicy(), {s["task_id"] for s in pool}, problems, measurer(None, workers), log=print)
     return round(time.monotonic() - t0, 1)
 
 

@@ -2,7 +2,8 @@
 """Reference CPU times of the canonical solutions, per problem, in the sandbox images: the data the
 time-limit policy (humaneval_x/limits.py) is chosen from.
 
-Measures every canonical solution REPETITIONS times (fresh runs, no cache) through the fast path,
+Measures every canonical solution REPETITIONS times (fresh runs, no cache) through the fast path
+(humaneval_x/reference_times.py),
 stores them in the per-image reference-time cache (as the policy would on first use), and writes
 the distribution: per language min/median/p90/max of the reference (highest of the runs), the
 heaviest problems, the spread between repetitions, and the limits the policy gives.
@@ -26,9 +27,8 @@ def quantile(xs, q):
 
 
 def main():
-    from humaneval_x import limits
+    from humaneval_x import limits, reference_times
     from humaneval_x.dataset import load_problems
-    from humaneval_x.execute import Executor
     from humaneval_x.languages import parse_languages
 
     ap = argparse.ArgumentParser()
@@ -40,22 +40,21 @@ def main():
     factory, tags = present_factory()
     langs = parse_languages(a.languages)
     problems = load_problems(langs)
-    ex = Executor(factory, a.workers)
-    jobs = [limits.canonical_job(p) for p in problems.values()]
+    ex = reference_times.measurer(factory, a.workers)
     t0 = time.monotonic()
     policy = limits.LimitPolicy(repetitions=a.repetitions)
-    res = limits.resolve(policy, jobs, problems, ex, log=print)
+    res = reference_times.resolve(policy, problems, problems, ex, log=print)
     out = {"repetitions": a.repetitions, "workers": a.workers, "images": tags, "seconds": round(time.monotonic() - t0, 1),
            "policy": policy.describe(), "languages": {}}
     for lang in langs:
-        path = limits.reference_path(ex.image_id(lang))
+        path = reference_times.reference_path(ex.image_id(lang))
         entries = json.loads(path.read_text())["entries"]
         refs, spreads, rows = [], [], []
         for tid, p in problems.items():
             if p.language != lang:
                 continue
-            e = entries[limits.entry_key(limits.canonical_job(p), False)]
-            ref = limits.reference_value(e)
+            e = entries[reference_times.entry_key(reference_times.canonical_job(p), False)]
+            ref = reference_times.reference_value(e)
             if ref is None:
                 rows.append((tid, None, e["status"]))
                 continue

@@ -204,7 +204,7 @@ VARIANTS = [
 
 
 def main():
-    from humaneval_x import limits
+    from humaneval_x import limits, reference_times
     from humaneval_x.dataset import load_problems
     from humaneval_x.execute import Executor, Timeouts, make_job
     from humaneval_x.samples import Sample
@@ -221,8 +221,9 @@ def main():
     runs = {i: [] for i in range(len(VARIANTS))}
     for _ in range(a.repetitions):
         ceiling.run(jobs, lambda r: runs[r["sample_index"]].append(r))
-    policy = Executor(factory, a.workers, limits=limits.LimitPolicy())
-    policy.prepare(jobs, problems, log=print)
+    resolved = reference_times.resolve(limits.LimitPolicy(), [j.sample.task_id for j in jobs], problems,
+                                       reference_times.measurer(factory, a.workers), log=print)
+    policy = Executor(factory, a.workers, limits=resolved)
     pol = {}
     policy.run(jobs, lambda r: pol.__setitem__(r["sample_index"], r))
     tl = policy.limits_summary()

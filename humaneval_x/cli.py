@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .dataset import DEFAULT_VARIANT
 from .errors import HarnessError
 from .shutdown import ends_like_ctrl_c
+
+if TYPE_CHECKING:
+    from .limits import LimitPolicy
 
 
 def _ks(ks) -> tuple:
@@ -21,9 +24,9 @@ def _ks(ks) -> tuple:
     return parse_ks(ks)
 
 
-def _timeouts(run_cpu, run_timeout, compile_timeout, time_limit=None):
+def _policy(run_cpu=None, run_timeout=None, compile_timeout=None, time_limit=None) -> "LimitPolicy":
     """The run's time-limit policy (humaneval_x/limits.py): --time-limit (or --run-cpu) flat, else per problem."""
-    from .limits import LimitPolicy
+    from .limits import LimitPolicy  # not at the top: `--help` and `data` stay quick to start
     return LimitPolicy.from_options(time_limit, run_cpu, run_timeout, compile_timeout)
 
 
@@ -37,8 +40,8 @@ class Sandbox:
             languages: comma-separated subset (default: every language's image, Rust's included).
             force: rebuild even when the image exists.
         """
-        from .evaluate import require_docker
         from .languages import parse_languages
+        from .sandbox.engine import require_docker
         from .sandbox.images import build_image
         require_docker()
         for lang in parse_languages(languages or "every"):
@@ -46,7 +49,7 @@ class Sandbox:
 
     def status(self):
         """Which sandbox images are present."""
-        from .evaluate import require_docker
+        from .sandbox.engine import require_docker
         from .sandbox.images import image_status
         require_docker()
         st = image_status()
@@ -57,7 +60,7 @@ class Sandbox:
 
     def clean(self):
         """Remove worker containers left behind by an interrupted run."""
-        from .evaluate import require_docker
+        from .sandbox.engine import require_docker
         from .sandbox.docker_sandbox import remove_stale_workers
         require_docker()
         print(f"removed {remove_stale_workers()} container(s)")
@@ -98,9 +101,19 @@ class Data:
 class CLI:
     """HumanEval-X: execute code samples in Docker sandboxes and score them with unbiased pass@k."""
 
-    def __init__(self):
+    def __init__(self, policy: Optional["LimitPolicy"] = None):
         self.sandbox = Sandbox()
         self.data = Data()
+        # a whole time-limit policy handed from above (gate --run: the baseline's, which no flag spells);
+        # None: the policy the flags give
+        self._policy = policy
+
+    def _model_policy(self, time_limit: Optional[float]) -> "LimitPolicy":
+        if self._policy is None:
+            return _policy(time_limit=time_limit)
+        if time_limit is not None:
+            raise HarnessError("--time-limit and a whole time-limit policy (the baseline's) disagree: give one")
+        return self._policy
 
     def evaluate_samples(self, samples: str, output_dir: Optional[str] = None, data_dir: Optional[str] = None,
                          dataset_variant: str = DEFAULT_VARIANT, clean: bool = True, workers: Optional[int] = None,
@@ -149,7 +162,7 @@ class CLI:
         from .evaluate import evaluate_samples
         _join_ray(ray)
         summary = evaluate_samples(samples, output_dir, data_dir, dataset_variant, clean, workers, _ks(ks),
-                                   _timeouts(run_cpu, run_timeout, compile_timeout, time_limit), show_progress=progress,
+                                   _policy(run_cpu, run_timeout, compile_timeout, time_limit), show_progress=progress,
                                    cache=cache, resume=resume, ray=ray, format=format, language=language,
                                    repeat=_repeat(repeat, ray))
         if summary["harness_errors"]:
@@ -229,7 +242,7 @@ class CLI:
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
                    {"task": "generation", "tag": tag, "strip": strip}, resume=resume, ray=ray, replicas=replicas,
                    repeat=_repeat(repeat, ray),
-                   timeouts=_timeouts(None, None, None, time_limit),
+                   policy=self._model_policy(time_limit),
                    backend_options=dict(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
                                        max_model_len=max_model_len, tensor_parallel_size=tensor_parallel_size,
                                        gpu_memory_utilization=gpu_memory_utilization))
@@ -299,7 +312,7 @@ class CLI:
                    output_dir, preset, n, temperature, top_p, max_new_tokens, seed, limit, chat, batch_size,
                    device, dtype, data_dir, dataset_variant, workers, ks, backend, progress,
                    {"task": "translation", "target_tag": target_tag}, resume=resume, ray=ray, replicas=replicas,
-                   timeouts=_timeouts(None, None, None, time_limit),
+                   policy=self._model_policy(time_limit),
                    backend_options=dict(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
                                        max_model_len=max_model_len, tensor_parallel_size=tensor_parallel_size,
                                        gpu_memory_utilization=gpu_memory_utilization))
@@ -387,16 +400,15 @@ class CLI:
     def _gate_run(self, base, model, output_dir, data_dir, progress, **overrides):
         from pathlib import Path
 
-        from .gate import candidate_run_args
+        from .gate import baseline_policy, candidate_run_args
         args = candidate_run_args(base, **overrides)  # the baseline's problems, sampling and prompts
+        policy = baseline_policy(base)  # the baseline's whole time-limit policy (no flag spells every kind)
         output_dir = output_dir or str(Path("runs") / "gate-candidate")
-        policy = args.get("time_limit")  # the baseline's whole time-limit policy (no flag spells every kind)
-        print("gate --run: evaluate-generation " + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in args.items()
-                                                            if k != "time_limit")
+        print("gate --run: evaluate-generation " + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in args.items())
               + (f"; time limits as the baseline's: {policy.text()}" if policy else ""))
         try:
-            self.evaluate_generation(model=model, output_dir=output_dir, data_dir=data_dir, progress=progress,
-                                     **args)
+            CLI(policy).evaluate_generation(model=model, output_dir=output_dir, data_dir=data_dir, progress=progress,
+                                            **args)
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise HarnessError(f"the candidate run in {output_dir} did not complete (exit {exc.code})") from None
@@ -458,7 +470,7 @@ class CLI:
             repeat: runs of every program (default 3; 1 with --ray): a program whose status differs between
                 runs fails the check, canonical or wrong (upstream's Go/95 under --dataset-variant original).
         """
-        from .evaluate import require_docker
+        from .sandbox.engine import require_docker
         from .selfcheck import format_report, format_translation_report, run_self_check, run_translation_self_check
         _join_ray(ray)
         if not ray:  # on Ray, the nodes' engines are checked when executors start
@@ -480,15 +492,16 @@ class CLI:
 
 def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, temperature, top_p, max_new_tokens,
                seed, limit, chat, batch_size, device, dtype, data_dir, dataset_variant, workers, ks, backend,
-               progress, extra_identity, resume="auto", backend_options=None, timeouts=None, ray=None, replicas=None,
+               progress, extra_identity, resume="auto", backend_options=None, policy=None, ray=None, replicas=None,
                repeat=1):
     from pathlib import Path
 
     from .dataset import load_problems
-    from .evaluate import evaluate_model, require_docker, resolve_params
+    from .evaluate import evaluate_model, resolve_params
     from .generate import resolve_chat
     from .generation.factory import check_backend, get_backend
     from .generation.loading import default_model_path
+    from .sandbox.engine import require_docker
 
     params = resolve_params(preset, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                             seed=seed)
@@ -521,7 +534,7 @@ def _model_run(kind, model, items_fn, languages_needed, output_dir, preset, n, t
                 "seed": params.seed, **extra_identity}
     summary = evaluate_model(items, problems, Path(output_dir), engine, params, chat=chat, identity=identity,
                              workers=workers, ks=_ks(ks), show_progress=progress, resume=resume, ray=ray,
-                             timeouts=timeouts if timeouts is not None else _timeouts(None, None, None), repeat=repeat)
+                             policy=policy if policy is not None else _policy(), repeat=repeat)
     if summary["harness_errors"]:
         print(f"{summary['harness_errors']} sample(s) hit a harness error; rerun to retry them.", file=sys.stderr)
         sys.exit(3)

@@ -6,11 +6,14 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .dataset import DEFAULT_VARIANT, Problem, load_problems
+from . import reference_times
+from .dataset import DEFAULT_VARIANT, Problem, load_problems, variant_settings
+from .engines import make_executor
 from .errors import HarnessError
-from .execute import Executor, Timeouts, make_executor, make_job
+from .execute import Executor, make_job
 from .jsonl import JsonlAppender, read_jsonl, write_jsonl_atomic
 from .languages import language_of_task
+from .limits import LimitPolicy
 from .metrics import DEFAULT_KS
 from .samples import Sample, load_samples, sample_key
 from .summary import format_table, summarize
@@ -87,6 +90,15 @@ def unpin_if_empty(out_dir: Path) -> None:
         pass
 
 
+def check_samples(samples: List[Sample], problems: Dict[str, Problem], resume: str) -> None:
+    """HarnessError (one line) for a resume mode or a sample's problem that is not there, before any work."""
+    if resume not in RESUME_MODES:
+        raise HarnessError(f"--resume must be one of {', '.join(RESUME_MODES)} (got {resume!r})")
+    for s in samples:
+        if s.task_id not in problems:
+            raise HarnessError(f"sample for {s.task_id}: no such problem in the loaded data")
+
+
 def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Path, *, clean: bool,
                 executor: Executor, ks=DEFAULT_KS, meta: Optional[dict] = None, show_progress=None,
                 log=print, resume: str = "auto") -> dict:
@@ -100,17 +112,11 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
     instead of re-executing or dropping anything."""
     from tqdm import tqdm
 
-    if resume not in RESUME_MODES:
-        raise HarnessError(f"--resume must be one of {', '.join(RESUME_MODES)} (got {resume!r})")
-    for s in samples:
-        if s.task_id not in problems:
-            raise HarnessError(f"sample for {s.task_id}: no such problem in the loaded data")
+    check_samples(samples, problems, resume)
     results_path = out_dir / RESULTS_FILE
     stored = stored_results(results_path)
     latest = load_results(results_path, stored)
     jobs = {s.key: make_job(s, problems[s.task_id], clean=clean) for s in samples}
-    if hasattr(executor, "prepare"):  # per-problem time limits (humaneval_x/limits.py), before the digests
-        executor.prepare(jobs.values(), problems, log=log)
     digests = {k: executor.digest(j) for k, j in jobs.items()}
     done = {k: r for k, r in latest.items() if k in digests and r.get("digest") == digests[k]}
     stale = [k for k in latest if k in digests and k not in done]
@@ -152,9 +158,8 @@ def run_samples(samples: List[Sample], problems: Dict[str, Problem], out_dir: Pa
                  "seconds_per_language": {k: round(v, 2) for k, v in seconds.items()},
                  "programs_executed": executor.executed, "cache_hits": executor.cache_hits,
                  "sandbox_images": executor.identities, "sandbox_replacements": executor.replacements,
-                 "evaluated_at": utc_now()})  # when these results were complete (the report's header says it)
-    if hasattr(executor, "limits_summary"):  # the policy and each problem's limit: the gate compares them
-        meta["time_limits"] = executor.limits_summary()
+                 "evaluated_at": utc_now(),  # when these results were complete (the report's header says it)
+                 "time_limits": executor.limits_summary()})  # the policy and each problem's limit: the gate compares them
     if hasattr(executor, "ray_stats"):  # executed on a Ray cluster: nodes, slots, chunks rerun, executors lost
         meta["ray"] = executor.ray_stats()
     summary = summarize(records, ks, meta)
@@ -196,7 +201,7 @@ def write_reports_safely(out_dir: Path, log=print, problems=None) -> None:
 
 def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str = DEFAULT_VARIANT,
                      clean: bool = True, workers: Optional[int] = None, ks=DEFAULT_KS,
-                     timeouts: Timeouts = Timeouts(), sandbox_factory=None, show_progress=None, log=print,
+                     policy: Optional[LimitPolicy] = None, sandbox_factory=None, show_progress=None, log=print,
                      cache: bool = True, resume: str = "auto", ray: Optional[str] = None,
                      format: str = "auto", language: Optional[str] = None, repeat: int = 1) -> dict:
     samples = load_samples(samples_path, format, language)  # format/language: samples.load_samples
@@ -208,26 +213,28 @@ def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str 
         require_docker()  # before a folder is made
     check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})
     meta = {"samples_file": str(samples_path), "dataset_variant": variant, "clean": clean}
-    return execute_and_report(samples, problems, out_dir, clean, meta, workers, ks, timeouts, sandbox_factory,
+    return execute_and_report(samples, problems, out_dir, clean, meta, workers, ks, policy, sandbox_factory,
                               cache, show_progress, log, resume=resume, ray=ray, repeat=repeat)
 
 
-def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict, workers, ks, timeouts,
-                       sandbox_factory, cache: bool, show_progress, log, resume: str = "auto",
-                       ray: Optional[str] = None, repeat: int = 1) -> dict:
+def execute_and_report(samples, problems, out_dir: Path, clean: bool, meta: dict, workers, ks,
+                       policy: Optional[LimitPolicy], sandbox_factory, cache: bool, show_progress, log,
+                       resume: str = "auto", ray: Optional[str] = None, repeat: int = 1) -> dict:
     """Execute the samples through the sandboxes (resumable), then print the table and where things are.
 
-    ``ray``: execute on that Ray cluster (auto or an address) instead of this machine's sandboxes.
-    ``repeat``: runs of each distinct program (the flip audit, humaneval_x/flips.py)."""
-    if sandbox_factory is None and not ray:
-        require_docker()
-    from .limits import LimitPolicy
-    limits = timeouts if isinstance(timeouts, LimitPolicy) else None  # the CLI passes its policy here
-    if limits is None and sandbox_factory is None and not ray and timeouts == Timeouts():
-        limits = LimitPolicy()  # the default: per-problem limits from the canonical solutions' times
-    executor = make_executor(sandbox_factory, workers, Timeouts() if limits else timeouts, cache=open_cache(cache),
-                             ray=ray, log=log, limits=limits, **({"repeat": repeat} if repeat > 1 else {}))
-    from .dataset import variant_settings
+    ``policy``: the time-limit policy, resolved here into each problem's limits before the executor is
+    built (None: the reference policy on this machine's Docker sandboxes; with a ``sandbox_factory`` or
+    on Ray, the languages' own limits). ``ray``: execute on that Ray cluster (auto or an address) instead
+    of this machine's sandboxes. ``repeat``: runs of each distinct program (the flip audit, humaneval_x/flips.py)."""
+    check_samples(samples, problems, resume)  # before reference times are measured
+    if policy is None and sandbox_factory is None and not ray:
+        policy = LimitPolicy()  # the default: per-problem limits from the canonical solutions' times
+    limits = None
+    if policy is not None:  # measured on this machine's sandboxes (on Ray too: the driver's images are the nodes')
+        limits = reference_times.resolve(policy, {s.task_id for s in samples}, problems,
+                                         reference_times.measurer(sandbox_factory, workers), log=log)
+    executor = make_executor(sandbox_factory, workers, cache=open_cache(cache), ray=ray, log=log, limits=limits,
+                             **({"repeat": repeat} if repeat > 1 else {}))
     determinism = {**variant_settings(meta.get("dataset_variant")), "repeat": repeat}  # settings that make verdicts facts
     summary = run_samples(samples, problems, out_dir, clean=clean, executor=executor, ks=ks,
                           meta={**meta, "tool_versions": tool_versions(), "determinism": determinism},
@@ -276,7 +283,7 @@ def plan_line(items, backend, params) -> str:
 
 
 def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: bool = False, identity: dict,
-                   workers: Optional[int] = None, ks=DEFAULT_KS, timeouts: Timeouts = Timeouts(),
+                   workers: Optional[int] = None, ks=DEFAULT_KS, policy: Optional[LimitPolicy] = None,
                    sandbox_factory=None, show_progress=None, log=print, cache: bool = True,
                    resume: str = "auto", ray: Optional[str] = None, repeat: int = 1) -> dict:
     """prompts -> generate (resumable) -> clean -> execute (resumable) -> summary."""
@@ -308,5 +315,5 @@ def evaluate_model(items, problems, out_dir: Path, backend, params, *, chat: boo
     log(f"samples: {samples_path}")
     if hasattr(backend, "release_replicas"):  # Ray generation replicas: their GPUs/CPUs are free for what follows
         backend.release_replicas()
-    return execute_and_report(samples, problems, out_dir, True, meta, workers, ks, timeouts, sandbox_factory,
+    return execute_and_report(samples, problems, out_dir, True, meta, workers, ks, policy, sandbox_factory,
                               cache, show_progress, log, resume=resume, ray=ray, repeat=repeat)

@@ -18,6 +18,7 @@ from . import flips
 from .assembly import CPP_ASSERTIONS_LINE, SampleRejected, prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
+from .limits import ResolvedLimits, Timeouts
 from .protocol import ISOLATION, OUTPUT_CAP, Batch, Outcome, Request, harness_error
 from .result_cache import cache_key
 from .samples import Sample
@@ -76,14 +77,6 @@ def make_job(sample: Sample, problem: Problem, clean: bool = True) -> Job:
     job = Job(sample, lang.name, cleaned, program, form)
     job.request = make_request(lang, job.program_hash, program)
     return job
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Overrides of the per-language limits (None: the language's own)."""
-    compile_timeout: Optional[float] = None
-    run_cpu: Optional[float] = None
-    run_timeout: Optional[float] = None
 
 
 def make_request(lang: Language, job_id: str, program: str, timeouts: Timeouts = Timeouts(),
@@ -176,17 +169,18 @@ class Executor:
     Each distinct program runs once (duplicates share its verdict); with a ``cache``, verdicts
     of programs already run on the same image are reused across runs. ``naive`` turns every
     speed-up off (one fresh process per program, every duplicate executed): the baseline of the
-    throughput benchmark.
+    throughput benchmark. Each job runs under its problem's ``limits`` (resolved before: reference_times.py),
+    or without them under ``timeouts`` (every job alike).
     """
 
     def __init__(self, sandbox_factory: Optional[Callable[[str], object]] = None, workers: Optional[int] = None,
-                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False, limits=None, repeat: int = 1):
+                 timeouts: Timeouts = Timeouts(), cache=None, naive: bool = False,
+                 limits: Optional[ResolvedLimits] = None, repeat: int = 1):
         self.sandbox_factory = sandbox_factory or docker_factory()  # language name -> Sandbox
         self.repeat = max(1, int(repeat))  # runs of each distinct program (the flip audit: humaneval_x/flips.py)
         self.workers = workers or default_workers()
         self.timeouts = timeouts
-        self.limits = limits  # a limits.LimitPolicy (per-problem limits, see prepare); None: ``timeouts``
-        self.resolved_limits = None
+        self.limits = limits
         self.cache = None if naive else cache
         self.naive = naive
         self.identities: Dict[str, str] = {}
@@ -244,18 +238,6 @@ class Executor:
         blob = json.dumps([ISOLATION, job.sample.generation, job.cleaned, job.program_hash, settings], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def prepare(self, jobs: Iterable[Job], problems: Dict[str, Problem], log=None) -> None:
-        """Resolve the per-problem limits of ``jobs`` under ``self.limits`` (measuring reference times
-        the cache lacks: humaneval_x/limits.py); a no-op without a policy."""
-        if self.limits is not None:
-            from .limits import resolve
-            resolved = resolve(self.limits, list(jobs), problems, self, log=log)
-            if self.resolved_limits is not None:
-                resolved.cpu = {**self.resolved_limits.cpu, **resolved.cpu}
-                resolved.reference_cpu = {**self.resolved_limits.reference_cpu, **resolved.reference_cpu}
-                resolved.sources = {**self.resolved_limits.sources, **resolved.sources}
-            self.resolved_limits = resolved
-
     def request_for(self, job: Job, rid: str) -> Request:
         """The request that runs ``job``'s program as ``rid`` in this run: the job's own (make_job) under its
         time limits; ``naive``: the language's plain compile and run, as the original harness ran them."""
@@ -264,17 +246,15 @@ class Executor:
         return under(job.request.replace(id=rid), self.timeouts_for(job))
 
     def timeouts_for(self, job: Job) -> Timeouts:
-        """The limits of this job's run: its problem's under the policy, else the executor's ``timeouts``."""
+        """The limits of this job's run: its problem's under ``limits``, else the executor's ``timeouts``."""
         if self.limits is None:
             return self.timeouts
-        if self.resolved_limits is None:
-            raise RuntimeError("Executor.prepare(jobs, problems) must run before jobs under a limit policy")
-        return self.resolved_limits.timeouts(job.sample.task_id, job.language)
+        return self.limits.timeouts(job.sample.task_id, job.language)
 
     def limits_summary(self) -> dict:
         """The time-limit policy and each problem's CPU limit, for the run's summary."""
-        if self.resolved_limits is not None:
-            return self.resolved_limits.summary()
+        if self.limits is not None:
+            return self.limits.summary()
         t = self.timeouts
         return {"policy": {"kind": "flat", "cpu_s": t.run_cpu, "run_timeout_s": t.run_timeout or "language",
                            "compile_timeout_s": t.compile_timeout or "language"} if t.run_cpu else
@@ -387,13 +367,3 @@ def docker_factory(limits: SandboxLimits = SandboxLimits(), client=None):
 
     tags = {name: image_tag(name) for name in LANGUAGES}
     return lambda lang: DockerSandbox(lang, tags[lang], limits, client=client)
-
-
-def make_executor(sandbox_factory=None, workers: Optional[int] = None, timeouts: Timeouts = Timeouts(), cache=None,
-                  ray: Optional[str] = None, log=print, **options):
-    """The local ``Executor``, or with ``ray`` (auto or a cluster address) the ``RayExecutor`` (a
-    subclass: the same jobs across the cluster's nodes behind the same ``run``); ``options`` go to both."""
-    if ray:
-        from .distributed.ray_executor import RayExecutor
-        return RayExecutor(ray, workers, timeouts, cache=cache, sandbox_factory=sandbox_factory, log=log, **options)
-    return Executor(sandbox_factory, workers, timeouts, cache=cache, **options)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import HarnessError
 from .flips import flipped_problems
+from .limits import LimitPolicy, compare_time_limits
 from .metrics import pass_at_k
 from .runs import Run
 
@@ -102,7 +103,7 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     bl, cl = baseline.summary.get("language_set"), candidate.summary.get("language_set")
     if bl and cl and bl != cl:  # e.g. the paper's five against all six: different tasks, never gated
         raise GateInputError(f"the runs cover different languages: baseline {','.join(bl)}, candidate {','.join(cl)}")
-    from .limits import compare_time_limits  # different time-limit policies: refused, not gated silently
+    # different time-limit policies: refused, not gated silently
     refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"),
                                            timeouts(baseline), timeouts(candidate))
     if refusal:
@@ -258,6 +259,13 @@ def baseline_settings(baseline: Run) -> dict:
     return settings
 
 
+def baseline_policy(baseline: Run) -> Optional[LimitPolicy]:
+    """The baseline's time-limit policy, whatever its kind (floor, factor, wall limits; no flag spells them all),
+    for `gate --run` to run the candidate under, or the gate refuses; None where it recorded none."""
+    policy = (baseline.summary.get("time_limits") or {}).get("policy")
+    return LimitPolicy.from_description(policy) if policy else None
+
+
 def candidate_run_args(baseline: Run, preset: Optional[str] = None, limit: Optional[int] = None,
                        chat=None, **knobs) -> dict:
     """evaluate-generation arguments for `gate --run`: the baseline's own problems, sampling and prompt
@@ -284,10 +292,6 @@ def candidate_run_args(baseline: Run, preset: Optional[str] = None, limit: Optio
     batch = (baseline.summary.get("generation") or {}).get("batch_size")
     if batch and "batch_size" not in args:  # the same waves as the baseline: same machine, same bits
         args["batch_size"] = batch
-    policy = (baseline.summary.get("time_limits") or {}).get("policy")
-    if policy:  # the baseline's time-limit policy, whatever its kind (floor, factor, wall limits), or the gate refuses
-        from .limits import LimitPolicy
-        args["time_limit"] = LimitPolicy.from_description(policy)
     for k in ("tag", "strip"):
         if k in settings:
             args[k] = settings[k]

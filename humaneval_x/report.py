@@ -15,6 +15,7 @@ import numpy as np
 from .errors import HarnessError
 from .flips import format_flips
 from .languages import LANGUAGES
+from .limits import policy_text
 from .metrics import pass_at_k
 from .runs import Run, load_run
 from .sandbox.base import STATUSES
@@ -200,7 +201,6 @@ def _yes_no(v) -> str:
 def run_header(s: dict) -> List[tuple]:
     """(what, value) rows saying what a run evaluated and how, from what its summary.json recorded;
     "not recorded" where a run predates a field."""
-    from .limits import _policy_text
     settings, sampling, gen = s.get("settings") or {}, s.get("sampling") or {}, s.get("generation") or {}
     missing = "not recorded"
     rows = []
@@ -225,7 +225,7 @@ def run_header(s: dict) -> List[tuple]:
         per = [v for v in (limits.get("limits_cpu_s") or {}).values() if isinstance(v, (int, float))]
         span = "" if not per else (f"; CPU limit {per[0]:g} s for all {len(per)} problems" if min(per) == max(per)
                                    else f"; CPU limits {min(per):g}-{max(per):g} s over {len(per)} problems")
-        rows.append(("time-limit policy", _policy_text(limits["policy"]) + span))
+        rows.append(("time-limit policy", policy_text(limits["policy"]) + span))
     else:
         rows.append(("time-limit policy", missing))
     rows.append(("dataset variant", str(s.get("dataset_variant") or missing)))

@@ -11,9 +11,11 @@ from collections import Counter, defaultdict
 from typing import Dict, List, Optional, Tuple
 
 from .dataset import DEFAULT_VARIANT, load_problems
-from .evaluate import progress_disabled
-from .execute import Timeouts, make_executor, make_job
+from .engines import make_executor
+from .execute import make_job
 from .languages import LANGUAGES, parse_languages
+from .limits import Timeouts
+from .run_options import progress_disabled
 from .samples import Sample
 
 # (name, completion of problem 0, expected status): each language's own (its entry's wrong_programs)

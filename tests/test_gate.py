@@ -212,19 +212,19 @@ def stored_with(tmp_path, rates, **fields):
     return load_run(stored)
 
 
-def candidate_policy(args: dict) -> LimitPolicy:
-    """The time-limit policy evaluate-generation runs with these arguments (gate --run passes them)."""
-    from humaneval_x.cli import _timeouts
-    return _timeouts(None, None, None, args.get("time_limit"))
+def candidate_policy(base) -> LimitPolicy:
+    """The time-limit policy gate --run hands evaluate-generation for this baseline (a run without flags: the default)."""
+    from humaneval_x.cli import _policy
+    from humaneval_x.gate import baseline_policy
+    return baseline_policy(base) or _policy()
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: "-".join(
     f"{v:g}" if isinstance(v, float) else str(v) for v in (p.kind, p.factor, p.floor, p.ceiling, p.flat, p.run_timeout,
                                                           p.compile_timeout, p.repetitions)))
 def test_gate_run_repeats_the_baselines_time_limit_policy_of_any_kind(tmp_path, rates, policy):
-    from humaneval_x.gate import candidate_run_args
     recorded = {"policy": policy.describe(), "limits_cpu_s": {}}
-    made = candidate_policy(candidate_run_args(stored_with(tmp_path, rates, time_limits=recorded)))
+    made = candidate_policy(stored_with(tmp_path, rates, time_limits=recorded))
     assert made == policy and compare_time_limits(recorded, {"policy": made.describe()}) == (None, None)
 
 
@@ -243,14 +243,14 @@ def test_gate_run_hands_the_policy_to_the_candidates_evaluation(monkeypatch, cap
         cli_module.main(["gate", "--baseline", str(path), "--run", "--output-dir", "unused"])
     assert exc.value.code == 2 and "stopped before generating" in capsys.readouterr().err
     recorded = json.loads(path.read_text())["time_limits"]["policy"]
-    assert seen["timeouts"].describe() == recorded
+    assert seen["policy"].describe() == recorded
 
 
 def test_a_policy_this_version_cannot_repeat_is_one_line(tmp_path, rates):
-    from humaneval_x.gate import candidate_run_args
+    from humaneval_x.gate import baseline_policy
     base = stored_with(tmp_path, rates, time_limits={"policy": {**LimitPolicy().describe(), "memory_mb": 512}})
     with pytest.raises(HarnessError, match="cannot be repeated"):
-        candidate_run_args(base)
+        baseline_policy(base)
 
 
 def verdicts_as_run(base, folder, meta: dict):
@@ -285,7 +285,7 @@ def test_stored_baseline_gates_against_a_candidate_made_today(tmp_path, path):
     assert args["dataset_variant"] == base.summary["dataset_variant"] and args["dataset_variant"] in VARIANTS
     params = asdict(resolve_params(args["preset"], **{k: args.get(k) for k in SAMPLING_KNOBS}))
     assert params == {**params, **base.summary["sampling"]}
-    policy = candidate_policy(args)
+    policy = candidate_policy(base)
     recorded = base.summary["time_limits"]
     limits = {t: policy.cpu_limit(ref) for t, ref in recorded.get("reference_cpu_s", {}).items()}
     assert compare_time_limits(recorded, {"policy": policy.describe(), "limits_cpu_s": limits})[0] is None
@@ -380,8 +380,8 @@ def cli_defaults(command: str = "evaluate_generation") -> dict:
 def default_limits(base):
     """The time-limit record a run without flags makes today over the baseline's problems (its per-problem
     limits from the baseline's reference times, as today's policy turns them into limits)."""
-    from humaneval_x.cli import _timeouts
-    policy = _timeouts(None, None, None)
+    from humaneval_x.cli import _policy
+    policy = _policy()
     refs = base.summary["time_limits"].get("reference_cpu_s") or {}
     return {"policy": policy.describe(), "limits_cpu_s": {t: policy.cpu_limit(ref) for t, ref in refs.items()}}
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from humaneval_x import limits
+from humaneval_x import limits, reference_times
 from humaneval_x.errors import HarnessError
 from humaneval_x.gate import GateInputError, gate
 from humaneval_x.limits import LimitPolicy, compare_time_limits
@@ -19,7 +19,7 @@ from humaneval_x.summary import summarize
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("HUMANEVAL_X_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(limits, "SHIPPED_FILE", tmp_path / "no-shipped.json")
+    monkeypatch.setattr(reference_times, "SHIPPED_FILE", tmp_path / "no-shipped.json")
     return tmp_path / "cache"
 
 
@@ -37,10 +37,10 @@ def test_limit_is_factor_times_reference_clamped_to_whole_seconds():
 
 
 def test_reference_value_is_the_highest_run_and_needs_every_run_passed():
-    assert limits.reference_value({"cpu_s": [0.1, 0.3, 0.2], "status": ["passed"] * 3}) == 0.3
-    assert limits.reference_value({"cpu_s": [0.1, 0.3], "status": ["passed", "timeout"]}) is None
-    assert limits.reference_value({"cpu_s": [None], "status": ["passed"]}) is None
-    assert limits.reference_value(None) is None
+    assert reference_times.reference_value({"cpu_s": [0.1, 0.3, 0.2], "status": ["passed"] * 3}) == 0.3
+    assert reference_times.reference_value({"cpu_s": [0.1, 0.3], "status": ["passed", "timeout"]}) is None
+    assert reference_times.reference_value({"cpu_s": [None], "status": ["passed"]}) is None
+    assert reference_times.reference_value(None) is None
 
 
 def test_options_time_limit_run_cpu_and_default():
@@ -67,40 +67,51 @@ def test_resolved_limits_give_the_requests_their_problem_limit():
     assert (req.run_cpu, req.run_timeout, req.compile_timeout) == (4.0, 14.0, 60.0)
     with pytest.raises(HarnessError):
         res.timeouts("Python/4", "python")
+    grown = res.merged(limits.ResolvedLimits(LimitPolicy(), cpu={"Python/4": 3.0}))
+    assert grown.cpu == {"Python/3": 4.0, "Python/4": 3.0} and res.cpu == {"Python/3": 4.0}
+    with pytest.raises(HarnessError, match="two policies"):
+        res.merged(limits.ResolvedLimits(LimitPolicy(kind="flat", flat=2)))
+
+
+def test_flat_and_language_policies_resolve_without_measuring():
+    flat = reference_times.resolve(LimitPolicy(kind="flat", flat=4), ["Python/3", "Java/1"], {}, measurer=None)
+    assert flat.cpu == {"Python/3": 4.0, "Java/1": 4.0}
+    lang = reference_times.resolve(LimitPolicy(kind="language"), ["Python/3", "Java/1"], {}, measurer=None)
+    assert lang.cpu == {"Python/3": 10.0, "Java/1": 20.0}
+    assert lang.summary() == {"policy": LimitPolicy(kind="language").describe(), "limits_cpu_s": lang.cpu}
 
 
 # ------------------------------------------------------------------ where references come from
-class _NoSandboxExecutor:
-    """Resolves limits without any sandbox: every reference must come from a file."""
+class _NoSandboxMeasurer:
+    """A measurer without any sandbox: every reference must come from a file."""
     naive = False
-    workers = 1
 
     def image_id(self, lang):
         return "sha256:test-image-" + lang
 
-    def sandbox_factory(self, lang):
+    def run(self, jobs, on_result, progress=None):
         raise AssertionError("nothing should be measured")
 
 
 def test_shipped_reference_times_are_used_for_their_image(problems, cache_dir, tmp_path):
     p = problems["Python/3"]
-    key = limits.entry_key(limits.canonical_job(p), naive=False)
+    key = reference_times.entry_key(reference_times.canonical_job(p), naive=False)
     shipped = tmp_path / "shipped.json"
     shipped.write_text(json.dumps({"format": 1, "images": {"sha256:test-image-python": {
         "language": "python", "entries": {key: {"cpu_s": [0.4, 0.9, 0.5], "status": ["passed"] * 3}}}}}))
-    limits.SHIPPED_FILE = shipped
-    res = limits.resolve(LimitPolicy(factor=5, floor=2, ceiling=10), [limits.canonical_job(p)], problems,
-                         _NoSandboxExecutor())
+    reference_times.SHIPPED_FILE = shipped
+    res = reference_times.resolve(LimitPolicy(factor=5, floor=2, ceiling=10), ["Python/3"], problems,
+                                  _NoSandboxMeasurer())
     assert res.cpu == {"Python/3": 5.0} and res.reference_cpu == {"Python/3": 0.9}
     assert res.sources["python"]["from_shipped"] == 1 and res.sources["python"]["measured_now"] == 0
     # the cache file named relative to the cache folder: summary.json holds no path of this machine
-    assert res.sources["python"]["file"] == "reference-times/" + limits.reference_path("sha256:test-image-python").name
+    assert res.sources["python"]["file"] == "reference-times/" + reference_times.reference_path("sha256:test-image-python").name
     # copied into the image's cache file: later runs read it from there
-    cached = json.loads(limits.reference_path("sha256:test-image-python").read_text())
+    cached = json.loads(reference_times.reference_path("sha256:test-image-python").read_text())
     assert key in cached["entries"]
     shipped.unlink()
-    again = limits.resolve(LimitPolicy(factor=5, floor=2, ceiling=10), [limits.canonical_job(p)], problems,
-                           _NoSandboxExecutor())
+    again = reference_times.resolve(LimitPolicy(factor=5, floor=2, ceiling=10), ["Python/3"], problems,
+                                    _NoSandboxMeasurer())
     assert again.cpu == {"Python/3": 5.0} and again.sources["python"]["from_cache"] == 1
 
 
@@ -108,15 +119,15 @@ def test_a_changed_canonical_solution_is_not_served_an_old_reference(problems, c
     """Entries are keyed by the assembled program's hash: another variant's canonical is measured anew."""
     from dataclasses import replace
     p = problems["Python/3"]
-    key = limits.entry_key(limits.canonical_job(p), naive=False)
-    limits._write_atomic(limits.reference_path("sha256:test-image-python"), {
+    key = reference_times.entry_key(reference_times.canonical_job(p), naive=False)
+    reference_times._write_atomic(reference_times.reference_path("sha256:test-image-python"), {
         "format": 1, "entries": {key: {"cpu_s": [0.9], "status": ["passed"]}}})
     changed = replace(p, canonical_solution=p.canonical_solution + "\n")
-    assert limits.entry_key(limits.canonical_job(changed), naive=False) != key
-    assert limits.entry_key(limits.canonical_job(p), naive=True) != key  # the naive mode is measured apart
+    assert reference_times.entry_key(reference_times.canonical_job(changed), naive=False) != key
+    assert reference_times.entry_key(reference_times.canonical_job(p), naive=True) != key  # the naive mode is measured apart
     asked = []
-    monkeypatch.setattr(limits, "measure", lambda todo, *a, **k: asked.extend(p.task_id for p in todo) or {})
-    res = limits.resolve(LimitPolicy(), [limits.canonical_job(changed)], {"Python/3": changed}, _NoSandboxExecutor())
+    monkeypatch.setattr(reference_times, "measure", lambda todo, *a, **k: asked.extend(p.task_id for p in todo) or {})
+    res = reference_times.resolve(LimitPolicy(), ["Python/3"], {"Python/3": changed}, _NoSandboxMeasurer())
     assert asked == ["Python/3"]
     assert res.cpu == {"Python/3": limits.CEILING}  # nothing usable measured: the ceiling, never a guess
 
@@ -198,8 +209,8 @@ def test_reference_times_measured_once_per_image_and_applied(problems, docker_cl
     tl = summary["time_limits"]
     assert tl["policy"] == LimitPolicy().describe()
     for lang, tid in (("python", "Python/2"), ("js", "JavaScript/2")):
-        stored = json.loads(limits.reference_path(ids[lang]).read_text())
-        entry = stored["entries"][limits.entry_key(limits.canonical_job(problems[tid]), naive=False)]
+        stored = json.loads(reference_times.reference_path(ids[lang]).read_text())
+        entry = stored["entries"][reference_times.entry_key(reference_times.canonical_job(problems[tid]), naive=False)]
         assert stored["image_id"] == ids[lang] and entry["status"] == ["passed"] * limits.REPETITIONS
         assert tl["reference_cpu_s"][tid] == pytest.approx(max(entry["cpu_s"]), abs=1e-3)
         assert tl["limits_cpu_s"][tid] == LimitPolicy().cpu_limit(max(entry["cpu_s"]))
@@ -231,7 +242,7 @@ def test_cli_time_limit_sets_a_flat_limit(problems, docker_client, cache_dir, tm
     assert summary["time_limits"]["limits_cpu_s"] == {"Python/2": 3.0}
     rec = json.loads((tmp_path / "o" / "results.jsonl").read_text().splitlines()[0])
     assert rec["status"] == "timeout" and 2.0 <= rec["run"]["cpu_s"] < 4.5
-    assert not limits.reference_dir().exists()  # a flat limit measures nothing
+    assert not reference_times.reference_dir().exists()  # a flat limit measures nothing
     with pytest.raises(SystemExit) as exc:
         main(["evaluate-samples", str(samples), "--output-dir", str(tmp_path / "p"), "--time-limit", "3",
               "--run-cpu", "4"])

@@ -138,6 +138,28 @@ def test_evaluate_samples_on_ray_resumes(cluster, problems, data_dir, tmp_path):
     assert {(r["task_id"], r["sample_index"]) for r in final if r["passed"]} == {(r["task_id"], 0) for r in recs}
 
 
+def test_the_default_policy_gives_the_same_limits_and_verdicts_on_ray_as_here(cluster, problems, data_dir, tmp_path):
+    """Reference times are resolved before the executor is built, on the driver's images (the nodes run those):
+    per-problem limits in summary.json and verdicts identical to a local run's."""
+    from humaneval_x.evaluate import evaluate_samples
+    from humaneval_x.limits import LimitPolicy
+    samples = tmp_path / "s.jsonl"
+    recs = [{"task_id": f"Python/{i}", "sample_index": j, "generation": problems[f"Python/{i}"].canonical_solution
+             if j == 0 else WRONG["python"]} for i in range(6) for j in range(2)]
+    samples.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    runs = {where: evaluate_samples(samples, tmp_path / where, data_dir, workers=1, policy=LimitPolicy(), cache=False,
+                                    ray=cluster.address if where == "ray" else None, log=lambda *a: None)
+            for where in ("local", "ray")}
+    limits = {where: s["time_limits"] for where, s in runs.items()}
+    assert limits["ray"]["policy"] == limits["local"]["policy"] == LimitPolicy().describe()
+    assert limits["ray"]["limits_cpu_s"] == limits["local"]["limits_cpu_s"] and len(limits["ray"]["limits_cpu_s"]) == 6
+    assert limits["ray"]["reference_sources"]["python"]["image_id"] == runs["local"]["sandbox_images"]["python"]
+    results = {where: {(r["task_id"], r["sample_index"]): (r["status"], r["digest"]) for r in
+                       map(json.loads, (tmp_path / where / "results.jsonl").read_text().splitlines())}
+               for where in runs}
+    assert results["ray"] == results["local"] and runs["ray"]["ray"]["nodes"] == 2
+
+
 def test_a_node_loads_the_drivers_image_archive(cluster, docker_client, tmp_path):
     """The shipping path for real: a (tiny) image saved on the driver, put into the object store in
     parts, removed, and loaded back by the executor on the other node: the same image id."""

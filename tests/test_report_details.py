@@ -86,6 +86,9 @@ class FakeExecutor:
     def digest(self, job):
         return job.program_hash
 
+    def limits_summary(self):
+        return {"policy": {"kind": "language", "run_timeout_s": "language", "compile_timeout_s": "language"}}
+
     def run(self, jobs, store, progress=None):
         for j in jobs:
             store({"task_id": j.sample.task_id, "sample_index": j.sample.sample_index, "language": j.language,

@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional
 
 from ..errors import HarnessError
-from ..execute import Executor, Job, RunBook, Timeouts, batch_requests, unbatched
+from ..execute import Executor, Job, RunBook, batch_requests, unbatched
 from ..languages import LANGUAGES
+from ..limits import Timeouts
 from ..protocol import Outcome, Request, host_timeout
 from ..sandbox.base import SandboxLimits
 from ..sandbox.pool import SandboxPool

@@ -60,9 +60,9 @@ def run_serve(host: str = "127.0.0.1", port: int = 8000, token_env: Optional[str
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError("serve needs the [serve] extra: pip install 'humaneval-x[serve]'") from None
-    from ..evaluate import require_docker
     from ..execute import default_workers
     from ..languages import parse_languages
+    from ..sandbox.engine import require_docker
     from .app import serve
     from .engine import Engine
     if not ray:

@@ -26,11 +26,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from ..dataset import VARIANTS, load_problems
+from .. import reference_times
+from ..dataset import DEFAULT_VARIANT, VARIANTS, load_problems
+from ..engines import make_executor
 from ..errors import HarnessError
-from ..execute import Timeouts, make_executor, make_job, result_record, unbatched
+from ..execute import docker_factory, make_job, result_record, unbatched
 from ..languages import LANGUAGES, language_of_task
-from ..limits import LimitPolicy
+from ..limits import LimitPolicy, ResolvedLimits
 from ..protocol import harness_error
 from ..samples import Sample, parse_sample
 from ..sandbox.base import MODEL_STATUSES, STATUSES, Sandbox, SandboxDied
@@ -187,15 +189,8 @@ class Lease(Sandbox):
 
 
 # ------------------------------------------------------------------ settings
-def cli_default_variant() -> str:
-    """evaluate-samples' default dataset variant: a request without one is judged as the CLI judges it."""
-    import inspect
-
-    from ..cli import CLI
-    return inspect.signature(CLI.evaluate_samples).parameters["dataset_variant"].default
-
-
-DEFAULT_VARIANT = cli_default_variant()
+# A request without settings is judged as evaluate-samples judges without flags: the same DEFAULT_VARIANT
+# (humaneval_x.dataset, the CLI's default too) and the same default LimitPolicy.
 SETTING_KEYS = ("dataset_variant", "clean", "time_limit", "run_timeout", "compile_timeout", "time_limit_policy")
 
 
@@ -355,7 +350,6 @@ class Engine:
                  cache: bool = True, ray: Optional[str] = None, languages=None, sandbox_factory=None,
                  default_deadline_s: float = 600.0, max_deadline_s: float = 3600.0, keep_finished: int = 10000,
                  log=print, image_check: Optional[Callable[[str], Optional[str]]] = None):
-        from ..execute import docker_factory
         self.workers = max(1, int(workers))
         self.max_queue = max(1, int(max_queue))
         self.chunk = max(1, int(chunk))
@@ -377,6 +371,7 @@ class Engine:
         self.reserves: Dict[str, WarmReserve] = {}
         self._problems: Dict[str, dict] = {}
         self._executors: Dict[object, object] = {}
+        self._measurers: Dict[object, object] = {}  # per policy: the executor that measures reference times
         self._prepare_locks: Dict[object, threading.Lock] = collections.defaultdict(threading.Lock)
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -489,13 +484,22 @@ class Engine:
             self._images_found.add(name)
 
     def executor(self, settings: JudgeSettings):
+        """The executor of ``settings``' policy; its limits grow with each submission's problems (``add_limits``)."""
         key = settings.policy
         with self._lock:
             if key not in self._executors:
-                self._executors[key] = make_executor(
-                    sandbox_factory=None if self.ray else self._lease_factory, workers=None if self.ray else 1,
-                    timeouts=Timeouts(), cache=self.cache, ray=self.ray, log=self.log, limits=settings.policy)
+                factory, workers = (None, None) if self.ray else (self._lease_factory, 1)
+                self._executors[key] = make_executor(factory, workers, cache=self.cache, ray=self.ray, log=self.log,
+                                                     limits=ResolvedLimits(key))
+                self._measurers[key] = reference_times.measurer(factory, workers)
             return self._executors[key]
+
+    def add_limits(self, executor, policy: LimitPolicy, jobs: list, problems: dict) -> None:
+        """The per-problem limits of ``jobs`` under ``policy`` (reference times measured once per image) added
+        to ``executor``'s, before their digests are taken; the caller holds the policy's lock."""
+        resolved = reference_times.resolve(policy, {j.sample.task_id for j in jobs}, problems,
+                                           self._measurers[policy], log=self.log)
+        executor.limits = executor.limits.merged(resolved)
 
     @property
     def queue_depth(self) -> int:
@@ -565,8 +569,7 @@ class Engine:
             job = make_job(inner, problems[s.task_id], clean=js.clean)
             items.append(Item(sub, i, job.language, key, uid, job=job))
         with self._prepare_locks[js.policy]:  # per-problem limits (may measure reference times: once per image)
-            if hasattr(executor, "prepare"):
-                executor.prepare([it.job for it in items], problems, log=self.log)
+            self.add_limits(executor, js.policy, [it.job for it in items], problems)
             for it in items:
                 it.digest = executor.digest(it.job)
         original = {i: s.sample_index for i, s in enumerate(parsed)}

@@ -23,6 +23,7 @@ import signal as _signal
 from typing import Optional, Tuple
 
 from ..languages import LANGUAGES, get_language
+from ..limits import wall_for
 from ..protocol import Request
 from .engine import RequestError
 
@@ -79,7 +80,6 @@ def make_run_request(language: str, code: str, stdin: str = "", cpu: float = DEF
     if not isinstance(stdin, str) or len(stdin) > MAX_STDIN:
         raise RequestError(f"stdin must be a string of at most {MAX_STDIN:,} characters")
     source, compile_argv, run_argv = PROGRAMS[language]
-    from ..limits import wall_for
     wall = wall or min(MAX_WALL, wall_for(cpu))
     run = ["/bin/sh", "-c", f'exec "$@" < {STDIN_FILE}', "sh", *run_argv]
     return Request(None, {source: code, STDIN_FILE: stdin}, run, compile=compile_argv, compile_timeout=compile_timeout,
