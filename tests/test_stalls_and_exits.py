@@ -96,8 +96,10 @@ def test_a_vet_flood_does_not_stall_its_go_batch(problems, docker_client):
 
 def _workers_of(docker_client, pid: int):
     from humaneval_x.sandbox.docker_sandbox import LABEL, OWNER_LABEL
-    return [c for c in docker_client.containers.list(all=True, filters={"label": LABEL})
-            if c.labels.get(OWNER_LABEL, "").split(":")[-2:-1] == [str(pid)]]
+    # sparse: one list call, no inspection per container (another process's worker that goes meanwhile is
+    # no error); the labels come with the list
+    return [c for c in docker_client.containers.list(all=True, sparse=True, filters={"label": LABEL})
+            if (c.attrs.get("Labels") or {}).get(OWNER_LABEL, "").split(":")[-2:-1] == [str(pid)]]
 
 
 def _wait_for_busy_worker(docker_client, proc, seconds=60):
