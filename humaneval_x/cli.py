@@ -153,7 +153,7 @@ class CLI:
             format: auto (default: JSON lines, or a bigcode-evaluation-harness generations.json when the
                 file is a JSON list), jsonl or bigcode (one list of whole programs per problem, in
                 dataset order).
-            language: the language of a bigcode generations file (python, cpp, java, js, go; default:
+            language: the language of a bigcode generations file (python, cpp, java, js, go, rust; default:
                 the one its file name names, e.g. generations_humanevalsynthesize-cpp.json).
             repeat: the flip audit: run each distinct program N times under the same settings and report
                 every program whose status differed (summary.json "flips", the table, the report); a flipping

@@ -209,6 +209,7 @@ def evaluate_samples(samples_path, output_dir=None, data_dir=None, variant: str 
                    | {s.source_language for s in samples if s.source_language})
     problems = load_problems(langs, data_dir=data_dir, variant=variant)
     out_dir = Path(output_dir) if output_dir else default_output_dir(samples_path)
+    check_samples(samples, problems, resume)  # an unknown task or --resume value leaves no folder behind
     if sandbox_factory is None and not ray:  # on Ray, the nodes' engines are checked when executors start
         require_docker()  # before a folder is made
     check_run_identity(out_dir, {"dataset_variant": variant, "clean": clean})

@@ -190,10 +190,10 @@ def _label(v: dict) -> str:
 
 
 def format_text(result: dict) -> str:
-    lines = [f"{'group':<16}{'baseline':>10}{'candidate':>11}{'change':>9}  {'interval':<18}verdict"]
+    lines = [f"{'group':<16}{'baseline':>10}{'candidate':>11}{'change':>9}  {'interval':<19}verdict"]
     for v in result["groups"]:
         lines.append(f"{v['group']:<16}{v['baseline']:>10.2f}{v['candidate']:>11.2f}{v['delta']:>+9.2f}  "
-                     f"[{v['ci_low']:+.2f}, {v['ci_high']:+.2f}]".ljust(18 + 48) + _label(v))
+                     f"[{v['ci_low']:+.2f}, {v['ci_high']:+.2f}]".ljust(19 + 48) + _label(v))
     lines.append(f"rule: {result['rule']}")
     lines += _flip_lines(result)
     lines.append(f"verdict: {result['verdict'].upper()}")

@@ -51,7 +51,7 @@ def read_jsonl(path, strict: bool = True) -> Iterator[Tuple[int, dict]]:
         except json.JSONDecodeError as exc:
             if not strict and i == len(lines):
                 return  # torn final line: the record was never completely written
-            raise HarnessError(f"{path}:{i}: not a JSON object ({exc.msg})") from exc
+            raise HarnessError(f"{path}:{i}: not a JSON object ({exc.msg} column {exc.colno})") from exc
         if not isinstance(rec, dict):
             raise HarnessError(f"{path}:{i}: expected a JSON object, got {type(rec).__name__}")
         yield i, rec

@@ -138,7 +138,7 @@ def bigcode_language(path, language: Optional[str] = None) -> str:
              if words & {name, lang.display.lower(), lang.task_prefix.lower()}}
     if len(named) != 1:
         raise HarnessError(f"{path} is a bigcode-evaluation-harness generations file (one list of programs per "
-                           "problem); give its language with --language (python, cpp, java, js or go)")
+                           f"problem); give its language with --language ({', '.join(LANGUAGES)})")
     return named.pop()
 
 

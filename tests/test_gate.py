@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from humaneval_x.errors import HarnessError
-from humaneval_x.gate import GateInputError, gate, to_junit, to_markdown
+from humaneval_x.gate import GateInputError, format_text, gate, to_junit, to_markdown
 from humaneval_x.limits import LimitPolicy, compare_time_limits
 from humaneval_x.runs import load_run
 from humaneval_x.summary import summarize
@@ -99,6 +99,12 @@ def test_reports_for_ci(tmp_path, rates):
     cases = suite.findall("testcase")
     assert len(cases) == 4 and suite.get("failures") == str(sum(c.find("failure") is not None for c in cases))
     assert int(suite.get("failures")) >= 1
+
+
+def test_text_table_keeps_the_widest_interval_apart_from_its_verdict(tmp_path, rates):
+    res = run_gate(tmp_path, shifted(rates, +1), shifted(rates, -1), per_language=True)  # 100 -> 0 everywhere
+    rows = format_text(res).splitlines()[1:1 + len(res["groups"])]
+    assert all(re.search(r"\[-100\.00, -100\.00\] +REGRESSION$", row) for row in rows), rows
 
 
 def test_unusable_inputs(tmp_path, rates):

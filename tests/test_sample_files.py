@@ -55,13 +55,26 @@ def test_bigcode_generations_are_read_with_the_language_given_or_named(tmp_path,
 def test_bigcode_without_a_language_is_one_line_exit_2(tmp_path, problems, capsys):
     path = bigcode_file(tmp_path / "generations.json", problems, "Python")
     err = one_line_exit_2(capsys, ["evaluate-samples", str(path)])
-    assert "bigcode" in err and "--language" in err
+    assert "bigcode" in err and "--language" in err and "rust" in err
     err = one_line_exit_2(capsys, ["evaluate-samples", str(path), "--language", "cobol"])
     assert "unknown language" in err
     assert not (tmp_path / "generations.eval").exists()
 
 
 # ------------------------------------------------------------------ encodings and fields
+def test_an_unknown_task_or_a_broken_line_is_one_line_and_leaves_no_folder(tmp_path, problems, data_dir, capsys):
+    from humaneval_x.evaluate import evaluate_samples
+    good = {"task_id": "Python/0", "generation": problems["Python/0"].canonical_solution}
+    path = write_jsonl(tmp_path / "s.jsonl", [good, {"task_id": "Python/999", "generation": "    return 1\n"}])
+    with pytest.raises(HarnessError, match="Python/999: no such problem"):  # no engine needed: a factory is given
+        evaluate_samples(path, data_dir=data_dir, sandbox_factory=lambda *a, **k: None, log=lambda *a: None)
+    assert not (tmp_path / "s.eval").exists()  # a folder pinned to settings by a run that never started
+    broken = tmp_path / "b.jsonl"
+    broken.write_text(json.dumps(good) + "\n" + '{"task_id": "Python/1", "generation": "x\n' + json.dumps(good) + "\n")
+    err = one_line_exit_2(capsys, ["evaluate-samples", str(broken)])
+    assert err.endswith("b.jsonl:2: not a JSON object (Unterminated string starting at column 39)"), err
+
+
 def test_byte_order_marks_are_dropped(tmp_path):
     path = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "Python/0", "generation": "\ufeff    return 1\n"},
                                               {"task_id": "Python/1", "generation": "    return 2\n"}], prefix="\ufeff")
