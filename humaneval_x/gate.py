@@ -103,6 +103,15 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     bl, cl = baseline.summary.get("language_set"), candidate.summary.get("language_set")
     if bl and cl and bl != cl:  # e.g. the paper's five against all six: different tasks, never gated
         raise GateInputError(f"the runs cover different languages: baseline {','.join(bl)}, candidate {','.join(cl)}")
+    bg, cg = baseline.groups(), candidate.groups()  # other problems first: no time-limit policy bridges them
+    for g in groups:
+        if g not in bg or g not in cg:
+            raise GateInputError(f"group {g} is missing from the {'baseline' if g not in bg else 'candidate'}")
+        bp, cp = set(bg[g]["per_problem"]), set(cg[g]["per_problem"])
+        if bp != cp:
+            only_b, only_c = sorted(bp - cp, key=_task_key)[:3], sorted(cp - bp, key=_task_key)[:3]
+            raise GateInputError(f"{g}: the runs cover different problems (baseline {len(bp)}, candidate {len(cp)}; "
+                                 f"only in baseline: {only_b}, only in candidate: {only_c})")
     # different time-limit policies: refused, not gated silently
     refusal, warning = compare_time_limits(baseline.summary.get("time_limits"), candidate.summary.get("time_limits"),
                                            timeouts(baseline), timeouts(candidate))
@@ -111,15 +120,6 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
     if warning:
         import sys
         print(f"humaneval-x gate: WARNING: {warning}", file=sys.stderr)
-    bg, cg = baseline.groups(), candidate.groups()
-    for g in groups:
-        if g not in bg or g not in cg:
-            raise GateInputError(f"group {g} is missing from the {'baseline' if g not in bg else 'candidate'}")
-        bp, cp = set(bg[g]["per_problem"]), set(cg[g]["per_problem"])
-        if bp != cp:
-            only_b, only_c = sorted(bp - cp)[:3], sorted(cp - bp)[:3]
-            raise GateInputError(f"{g}: the runs cover different problems (only in baseline: {only_b}, "
-                                 f"only in candidate: {only_c})")
 
 
 def gate(baseline: Run, candidate: Run, metric: str = "pass@1", max_drop: float = 1.0, per_language: bool = False,

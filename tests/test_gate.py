@@ -115,6 +115,12 @@ def test_unusable_inputs(tmp_path, rates):
     fewer = make_results(tmp_path / "f", {l: r[:30] for l, r in rates.items()}, problems=30)
     with pytest.raises(GateInputError, match="different problems"):
         gate(load_run(b), load_run(fewer))
+    for run, cpu in ((b, 2.0), (fewer, 5.0)):  # a subset under another policy: the problems are what to fix first
+        summary = json.loads((run / "summary.json").read_text())
+        summary["time_limits"] = {"policy": {"kind": "flat", "cpu_s": cpu}}
+        (run / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(GateInputError, match="different problems"):
+        gate(load_run(b), load_run(fewer))
     with pytest.raises(GateInputError, match="samples per problem"):
         gate(load_run(b), load_run(b), metric="pass@100")
 
