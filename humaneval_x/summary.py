@@ -171,6 +171,8 @@ def format_matrix(matrix: dict) -> str:
     names = list(next(iter(matrix.values()), {}))  # its rows (translation_matrix chose them)
     blocks = []
     for key, m in matrix.items():
+        if all(v is None for row in m.values() for v in row.values()):
+            continue  # a k above every pair's samples per problem: a grid of dashes says nothing
         head = [f"{key} src\\tgt"] + [LANGUAGES[n].display for n in names]
         rows = [head]
         for s in names:

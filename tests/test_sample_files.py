@@ -125,6 +125,8 @@ def test_translation_and_generation_samples_are_reported_apart():
     assert mixed["harness_errors"] == 1
     table = format_table(mixed)
     assert "overall (generation)" in table and "overall (translation)" in table
+    table = format_table(summarize(trans, ks=(1, 10)))  # 3 samples per problem: no pass@10 anywhere
+    assert "pass@1 src\\tgt" in table and "pass@10 src" not in table
     # one kind alone: one overall, as before
     assert "translation_overall" not in summarize(trans, ks=(1,))
     assert summarize(trans, ks=(1,))["overall"]["samples"] == 3
