@@ -94,7 +94,10 @@ class Data:
         res = verify_data_dir(path)
         for lang, st in res.items():
             print(f"{lang:<8}{st}")
-        if any(v != "ok" for v in res.values()):
+        bad = [lang for lang, st in res.items() if st != "ok"]
+        if bad:  # say where it looked: an unset $HUMANEVAL_X_DATA reads the user cache
+            print(f"humaneval-x: {len(bad)} file(s) in {path} are not the pinned ones; `humaneval-x data download` "
+                  "fetches them, or point --data-dir / $HUMANEVAL_X_DATA at a folder that holds them", file=sys.stderr)
             sys.exit(1)
 
 

@@ -97,3 +97,15 @@ def test_unknown_variant_and_missing_dir():
         dataset.load_problems(variant="v2")
     with pytest.raises(DatasetError, match="not a directory"):
         dataset.resolve_data_dir("/nonexistent/folder")
+
+
+def test_data_verify_says_where_it_looked_when_files_are_not_the_pinned_ones(data_dir, tmp_path, capsys):
+    from humaneval_x.cli import main
+    shutil.copy(f"{data_dir}/humaneval_python.jsonl.gz", tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "verify", "--data-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 1 and out.splitlines()[0].split() == ["python", "ok"] and "missing" in out
+    assert len(err.strip().splitlines()) == 1 and str(tmp_path) in err and "data download" in err, err
+    main(["data", "verify", "--data-dir", data_dir])  # all pinned: exit 0, nothing on stderr
+    assert capsys.readouterr().err == ""
