@@ -28,7 +28,7 @@ def problems(data_dir):
 
 
 # Without a Docker engine the tests marked ``docker`` are skipped, with one line saying why, so the rest
-# runs anywhere (`python3 -m pytest -q -m "not docker and not slow"` is the fast inner loop). CI sets
+# runs anywhere (`python3 -m pytest -q -n 2 -m "not docker and not slow"` is the fast inner loop). CI sets
 # HX_REQUIRE_DOCKER=1 (.ci/run): there a missing engine fails the run instead.
 REQUIRE_DOCKER = os.environ.get("HX_REQUIRE_DOCKER", "") not in ("", "0")
 _engine = {}
