@@ -19,6 +19,7 @@ from .limits import policy_text
 from .metrics import pass_at_k
 from .runs import Run, load_run
 from .sandbox.base import STATUSES
+from .summary import task_order
 
 STATUS_COLORS = {"passed": "#2e7d32", "failed": "#c62828", "compile_error": "#ef6c00", "runtime_error": "#8e24aa",
                  "timeout": "#1565c0", "harness_error": "#616161"}
@@ -469,9 +470,10 @@ def check_same_problems(runs: Sequence[Run]) -> None:
                                f"({first.summary['dataset_variant']}, {r.summary['dataset_variant']})")
         other = set(r.groups()["overall"]["per_problem"])
         if other != problems:
-            raise HarnessError(f"compare: {first.path} and {r.path} cover different problems ({len(problems - other)} "
-                               f"only in the first, e.g. {sorted(problems - other)[:3]}; {len(other - problems)} only "
-                               f"in the second, e.g. {sorted(other - problems)[:3]})")
+            only_a, only_b = sorted(problems - other, key=task_order), sorted(other - problems, key=task_order)
+            raise HarnessError(f"compare: {first.path} and {r.path} cover different problems ({len(problems)} and "
+                               f"{len(other)}; {len(only_a)} only in the first, e.g. {only_a[:3]}; {len(only_b)} only "
+                               f"in the second, e.g. {only_b[:3]})")
 
 
 def compare(run_paths: Sequence[str], output_dir, metric_ks: Sequence[int] = (1, 10, 100)) -> List[Path]:

@@ -123,6 +123,7 @@ def test_compare_refuses_runs_over_other_problems_or_data(tmp_path):
     res = humaneval_x("compare", str(a), str(fewer), "--output-dir", str(tmp_path / "cmp"))
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "cover different problems" in res.stderr and "CPP/5" in res.stderr
+    assert "1 only in the first" in res.stderr and "0 only in the second" in res.stderr
     original = make_run(tmp_path / "original", seed=3)
     summary = json.loads((original / "summary.json").read_text())
     (original / "summary.json").write_text(json.dumps({**summary, "dataset_variant": "original"}))
