@@ -319,3 +319,18 @@ def test_gate_two_real_runs_of_the_default_model(tmp_path, data_dir, docker_clie
     b = [json.loads(l)["raw_generation"] for l in (tmp_path / "cand" / SAMPLES_FILE).read_text().splitlines()]
     assert sorted(a) == sorted(b) and len(a) == 4
     assert (tmp_path / "cand" / "report.html").exists()
+
+
+@pytest.mark.slow  # loads the default model (GGUF conversion on the CPU): tens of seconds
+def test_loading_draws_no_bars_into_a_log():
+    """Loading the default model with stderr going to a file (not a terminal) writes no progress bars:
+    the GGUF conversion's own tqdm bar ignores transformers' switch and used to fill logs."""
+    import subprocess
+    import sys
+    code = ("from humaneval_x.generation.loading import load_model_and_tokenizer\n"
+            "from transformers.utils import logging\n"
+            "load_model_and_tokenizer(None)\n"
+            "assert logging.is_progress_bar_enabled()  # switched back for whatever comes next\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Converting and de-quantizing" not in res.stderr and "it/s]" not in res.stderr, res.stderr[-2000:]

@@ -1,8 +1,11 @@
 """Loading models and tokenizers: local directories, GGUF files, and the embedded default model."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -44,6 +47,33 @@ def pick_device(device: Optional[str] = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@contextlib.contextmanager
+def _loading_bars_on_a_terminal_only():
+    """Loading draws progress bars (transformers' own, and the GGUF conversion's, which calls tqdm.auto
+    itself and so ignores transformers' switch): off when stderr is not a terminal, as every bar of the
+    harness, so a log file gets no bar lines."""
+    if sys.stderr.isatty():
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        gguf_utils = None
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    original = getattr(gguf_utils, "tqdm", None)
+    hf_logging.disable_progress_bar()
+    if original is not None:
+        gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        if original is not None:
+            gguf_utils.tqdm = original
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_model_and_tokenizer(model: Optional[str], device: Optional[str] = None, dtype: Optional[str] = None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -59,8 +89,9 @@ def load_model_and_tokenizer(model: Optional[str], device: Optional[str] = None,
             raise HarnessError(f"--dtype {dtype!r} is not a torch dtype (bfloat16, float16, float32, ...)")
     kwargs = {"gguf_file": gguf} if gguf else {}
     try:
-        tok = AutoTokenizer.from_pretrained(directory, **kwargs)
-        mdl = AutoModelForCausalLM.from_pretrained(directory, dtype=torch_dtype, **kwargs)
+        with _loading_bars_on_a_terminal_only():
+            tok = AutoTokenizer.from_pretrained(directory, **kwargs)
+            mdl = AutoModelForCausalLM.from_pretrained(directory, dtype=torch_dtype, **kwargs)
     except (OSError, ValueError) as exc:
         raise HarnessError(f"cannot load model {model}: {exc}") from exc
     mdl.to(device).eval()
