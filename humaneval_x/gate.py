@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import HarnessError
 from .flips import flipped_problems
+from .languages import task_order
 from .limits import LimitPolicy, compare_time_limits
 from .metrics import pass_at_k
 from .runs import Run
@@ -109,7 +110,7 @@ def check_comparable(baseline: Run, candidate: Run, groups: List[str]) -> None:
             raise GateInputError(f"group {g} is missing from the {'baseline' if g not in bg else 'candidate'}")
         bp, cp = set(bg[g]["per_problem"]), set(cg[g]["per_problem"])
         if bp != cp:
-            only_b, only_c = sorted(bp - cp, key=_task_key)[:3], sorted(cp - bp, key=_task_key)[:3]
+            only_b, only_c = sorted(bp - cp, key=task_order)[:3], sorted(cp - bp, key=task_order)[:3]
             raise GateInputError(f"{g}: the runs cover different problems (baseline {len(bp)}, candidate {len(cp)}; "
                                  f"only in baseline: {only_b}, only in candidate: {only_c})")
     # different time-limit policies: refused, not gated silently
@@ -165,12 +166,7 @@ FLIP_DECISION = ("kept in the comparison (a flipping program counts as passed on
 
 def gate_flips(baseline: Run, candidate: Run) -> dict:
     b, c = flipped_problems(baseline.summary), flipped_problems(candidate.summary)
-    return {"baseline": b, "candidate": c, "problems": sorted(set(b) | set(c), key=_task_key), "decision": FLIP_DECISION}
-
-
-def _task_key(task_id: str):
-    prefix, _, num = task_id.rpartition("/")
-    return prefix, int(num) if num.isdigit() else 0
+    return {"baseline": b, "candidate": c, "problems": sorted(set(b) | set(c), key=task_order), "decision": FLIP_DECISION}
 
 
 def _flip_lines(result: dict) -> List[str]:

@@ -207,6 +207,15 @@ def language_of_task(task_id: str) -> Language:
     raise UnknownLanguage(f"task_id {task_id!r} does not name a HumanEval-X language; task ids look like {prefixes}")
 
 
+def task_order(key: str):
+    """Sort key of a problem key (`CPP/10`, or `python:CPP/10` for a translation pair): sources apart,
+    languages apart, numbers as numbers (CPP/2 before CPP/10). A key without a numeric tail (a summary
+    edited by hand) sorts too, before the numbered ones of its language, instead of raising."""
+    source, _, task_id = key.rpartition(":")
+    prefix, _, num = task_id.rpartition("/")
+    return (source, prefix, int(num) if num.isdigit() else -1, num)
+
+
 # The paper's languages (``paper=True``): what runs when no language is named, so stored baselines and the
 # paper's 820-problem protocol stay as they were. A language added after the paper (Rust) runs when named,
 # or with every language: `--languages every` (`all6`, `six`: the names from when Rust made six).

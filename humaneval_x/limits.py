@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional
 
 from .errors import HarnessError
-from .languages import LANGUAGES, language_of_task
+from .languages import LANGUAGES, language_of_task, task_order
 
 # Chosen from measured data (benchmarks/RESULTS.md, "Why the 3 s floor"):
 FACTOR = 5.0        # limit >= 5x the reference's CPU time
@@ -153,16 +153,13 @@ class ResolvedLimits:
                               {**self.sources, **other.sources})
 
     def summary(self) -> dict:
-        out = {"policy": self.policy.describe(), "limits_cpu_s": dict(sorted(self.cpu.items(), key=_task_order))}
+        def in_task_order(d):
+            return {t: d[t] for t in sorted(d, key=task_order)}
+        out = {"policy": self.policy.describe(), "limits_cpu_s": in_task_order(self.cpu)}
         if self.policy.kind == "reference":
-            out["reference_cpu_s"] = dict(sorted(self.reference_cpu.items(), key=_task_order))
+            out["reference_cpu_s"] = in_task_order(self.reference_cpu)
             out["reference_sources"] = self.sources
         return out
-
-
-def _task_order(kv):
-    prefix, num = kv[0].split("/")
-    return prefix, int(num)
 
 
 def compare_time_limits(base: Optional[dict], cand: Optional[dict], base_timeouts: Optional[int] = None,

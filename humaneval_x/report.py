@@ -19,7 +19,7 @@ from .limits import policy_text
 from .metrics import pass_at_k
 from .runs import Run, load_run
 from .sandbox.base import STATUSES
-from .summary import task_order
+from .summary import problem_key, task_order
 
 STATUS_COLORS = {"passed": "#2e7d32", "failed": "#c62828", "compile_error": "#ef6c00", "runtime_error": "#8e24aa",
                  "timeout": "#1565c0", "harness_error": "#616161"}
@@ -375,7 +375,6 @@ def _assembled(r: dict, problems: Optional[dict]) -> Optional[str]:
 
 
 def _problem_table(run: Run, samples_per_problem: int, problems: Optional[dict] = None) -> str:
-    from .summary import problem_key, task_order
     by_problem: Dict[str, List[dict]] = {}
     for r in run.records:
         by_problem.setdefault(problem_key(r), []).append(r)

@@ -8,7 +8,7 @@ from typing import Dict, Iterable, List, Optional
 
 from . import RESULT_SCHEMA_VERSION, __version__
 from .flips import format_flips, summarize_flips
-from .languages import LANGUAGES, table_languages
+from .languages import LANGUAGES, table_languages, task_order
 from .metrics import DEFAULT_KS, mean_pass_at_k
 from .sandbox.base import STATUSES
 
@@ -40,12 +40,6 @@ def _group_score(records: List[dict], ks) -> dict:
 def problem_key(r: dict) -> str:
     """A problem of a run: its task_id, or for translation `source:task_id` (one problem per pair)."""
     return f"{r['source_language']}:{r['task_id']}" if r.get("source_language") else r["task_id"]
-
-
-def task_order(key: str):
-    source, _, task_id = key.rpartition(":")
-    prefix, num = task_id.split("/")
-    return (source, prefix, int(num))
 
 
 def summarize(records: Iterable[dict], ks=DEFAULT_KS, meta: Optional[dict] = None) -> dict:
