@@ -53,6 +53,7 @@ class FakeServer:
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                     step = fake.script.pop(0) if fake.script else "ok"
+                self.counted = True
                 try:
                     time.sleep(fake.delay)
                     if fake.key and self.headers.get("Authorization") != f"Bearer {fake.key}":
@@ -70,10 +71,18 @@ class FakeServer:
                         _, code, headers, payload = step
                         self._send(code, headers, payload)
                 finally:
+                    self._done()
+
+            def _done(self):
+                # a request stops counting before its reply goes out: once the client has the reply it may
+                # send the next one, which must not find this one still counted (4 in flight of 3 allowed)
+                if getattr(self, "counted", False):
+                    self.counted = False
                     with fake.lock:
                         fake.in_flight -= 1
 
             def _send(self, code, headers, payload):
+                self._done()
                 data = json.dumps(payload).encode()
                 self.send_response(code)
                 for k, v in headers.items():
