@@ -124,8 +124,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", default=None,
+                    help="keep these kinds and programs, comma-separated (a kind or TASK_ID#INDEX), e.g. "
+                         "memory,endless,Java/123#0: a subset of the same set, the same sample indexes")
     a = ap.parse_args()
     recs = records(load_problems(variant="errata-v1"), a.seed)  # canonical texts: the same in every variant
+    if a.only:
+        keep = set(a.only.split(","))
+        recs = [r for r in recs if r["kind"] in keep or "%s#%d" % (r["task_id"], r["sample_index"]) in keep]
     with open(a.out, "w", encoding="utf-8") as f:
         for r in recs:
             f.write(json.dumps(r) + "\n")

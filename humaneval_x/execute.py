@@ -19,7 +19,7 @@ from .assembly import CPP_ASSERTIONS_LINE, SampleRejected, prepare_sample
 from .dataset import Problem
 from .languages import LANGUAGES, Language
 from .limits import ResolvedLimits, Timeouts
-from .protocol import ISOLATION, OUTPUT_CAP, Batch, Outcome, Request, harness_error
+from .protocol import ISOLATION, OUTPUT_CAP, Batch, Outcome, Request, Stage, harness_error
 from .result_cache import cache_key
 from .samples import Sample
 from .sandbox.base import SandboxLimits
@@ -138,9 +138,8 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
     for stage in ("compile", "run"):
         info = outcome.get(stage)
         if info:
-            rec[stage] = {k: info.get(k) for k in ("returncode", "timed_out", "wall_s", "cpu_s", "stdout", "stderr")}
-            if info.get("batch"):  # compiled with this many others (wall_s: its share)
-                rec[stage]["batch"] = info["batch"]
+            rec[stage] = {k: info.get(k) for k in Stage.FIELDS}
+            rec[stage].update((k, info[k]) for k in Stage.OPTIONAL if info.get(k) is not None)
     return rec
 
 

@@ -7,7 +7,7 @@ Policy ``reference`` (the default of the evaluate commands): a problem's run lim
 where the reference is the canonical solution's CPU time measured in the same sandbox image and
 mode (the highest of REPETITIONS runs; measured and kept by humaneval_x/reference_times.py). CPU
 time, not wall time, so a busy machine does not turn a correct program into a timeout; whole seconds
-because the runner's RLIMIT_CPU is whole seconds. The wall limit of a run is ``wall_for(cpu)``
+because the runner holds whole seconds (user time: runners/hxrunner/waits.py). The wall limit of a run is ``wall_for(cpu)``
 (catches programs that sleep or block); compile limits are the languages' own (60 s wall), apart from
 the run limits. ``flat`` gives every problem the same CPU limit (``--time-limit S``); ``language`` is
 the languages' old defaults (10 s, Java 20 s).

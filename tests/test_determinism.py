@@ -316,6 +316,69 @@ def test_the_wall_limit_counts_only_time_the_program_is_neither_running_nor_wait
     assert waits.runnable(os.getsid(0)) is True  # this test's own session: this thread is running
 
 
+def test_the_cpu_limit_is_user_time_checked_at_every_poll_from_the_start():
+    """The runner's poll stops a program once its processes' user time reaches the limit, before its wall
+    limit too (one rule whatever the program's wall time); system time is not counted (waits)."""
+    import os
+    import time
+    waits, _ = _waits()
+    r, w = os.pipe()
+    try:
+        used = iter([0.5, 1.0, 1.9, 2.0, 2.5])
+        t0 = time.monotonic()
+        assert waits.wait_for_program(r, 12345, 30.0, is_runnable=lambda sid: True, cpu_budget=2,
+                                      used_cpu=lambda sid: next(used)) == "cpu"
+        assert time.monotonic() - t0 < 5 and next(used) == 2.5  # stopped at the first poll at the limit
+        # no budget (a compile, a request with no CPU limit): never "cpu"
+        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: False, used_cpu=lambda sid: 99.0) == "idle"
+    finally:
+        os.close(r)
+        os.close(w)
+    assert [waits.cpu_limit(c) for c in (0.2, 1, 2.9, 3, 10)] == [1, 1, 2, 3, 10]
+    assert [waits.backstop(c) for c in (1, 3, 10)] == [3, 7, 21]
+
+
+def test_session_user_cpu_counts_every_process_of_the_session_and_its_reaped_children_but_not_system_time():
+    """Measured on this host: a session whose leader spins 0.4 s of user time in a child it reaps, then
+    0.4 s itself, then spends system time (page faults on fresh memory, unmapped again and again)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    waits, _ = _waits()
+    code = ("import mmap, os, time\n"
+            "def spin(s):\n"
+            "    t = time.process_time()\n"
+            "    while time.process_time() - t < s:\n"
+            "        for _ in range(200000): pass\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    spin(0.4); os._exit(0)\n"
+            "os.waitpid(pid, 0)\n"
+            "spin(0.4)\n"
+            "t = time.monotonic()\n"
+            "while time.monotonic() - t < 0.6:\n"
+            "    m = mmap.mmap(-1, 64 << 20)\n"
+            "    for i in range(0, 64 << 20, 4096): m[i] = 1\n"
+            "    m.close()\n"
+            "print('done', flush=True)\n"
+            "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout.readline() == b"done\n"
+        user = waits.session_user_cpu(proc.pid, below=False)  # the host: containers' processes are below it
+        with open("/proc/%d/stat" % proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        own_user, own_sys, child_user = int(fields[11]) / tick, int(fields[12]) / tick, int(fields[13]) / tick
+        assert child_user >= 0.3 and user == pytest.approx(own_user + child_user)
+        assert 0.7 <= user and own_sys > 0  # both spins; the page faults' system time is not in it
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def test_out_of_memory_is_a_runtime_error_whatever_cpu_it_used():
     _, verdict = _waits()
     run = {"timed_out": False, "returncode": -9, "stdout": "", "stderr": "", "oom_killed": True}
@@ -323,11 +386,18 @@ def test_out_of_memory_is_a_runtime_error_whatever_cpu_it_used():
     assert verdict.verdict(Request("t", {}, ["./t"]), run, b"", "s") == ("runtime_error", "out of memory (killed by the kernel's OOM killer)")
 
 
-LIMIT_CASES = {  # Python/0 programs -> (status, detail fragment) under a 2 s CPU limit and a 0.5 s wall limit
+# Python/0 programs -> (status, detail fragment) under a 2 s CPU limit and a 0.5 s wall limit.
+LIMIT_CASES = {
     "slow-but-correct": ("    _hx = 0\n    for _i in range(3_000_000):\n        _hx += _i\n", "passed", ""),
     "sleeps": ("    import time\n    time.sleep(60)\n", "timeout", "time limit"),
     "endless": ("    while True:\n        pass\n", "timeout", "time limit"),
     "memory-hog": ("    _hx = []\n    while True:\n        _hx.append(b'x' * (1 << 20))\n", "runtime_error", "out of memory"),
+    # the same hog as Python/2, under a 1 s limit: about 0.1 s of user time and 1.6 s of system time (page
+    # faults, zeroing) before the 2 GiB limit; under a limit on user + system time it was a timeout
+    "memory-hog-1s": ("    _hx = []\n    while True:\n        _hx.append(b'x' * (1 << 20))\n", "runtime_error", "out of memory"),
+    # leaves its session: still the program's (its pid namespace), stopped at 2 s of user time, not at
+    # RLIMIT_CPU's backstop (5 s)
+    "escapes-its-session": ("    import os\n    os.setsid()\n    while True:\n        pass\n", "timeout", "time limit"),
 }
 
 
@@ -341,14 +411,15 @@ def test_a_status_at_a_limit_does_not_depend_on_the_machines_load(problems, dock
     import subprocess
     import sys
 
-    from humaneval_x.execute import Timeouts
-    p = problems["Python/0"]
+    from humaneval_x.limits import LimitPolicy, ResolvedLimits
+    limits = ResolvedLimits(LimitPolicy(run_timeout=0.5), cpu={"Python/0": 2.0, "Python/2": 1.0})
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
     try:
         records = []
-        jobs = [make_job(Sample("Python/0", i, body + p.canonical_solution), p, clean=False)
-                for i, (body, _, _) in enumerate(LIMIT_CASES.values())]
-        Executor(workers=2, timeouts=Timeouts(run_cpu=2, run_timeout=0.5), repeat=2).run(jobs, records.append)
+        tasks = ["Python/2" if name == "memory-hog-1s" else "Python/0" for name in LIMIT_CASES]
+        jobs = [make_job(Sample(t, i, body + problems[t].canonical_solution), problems[t], clean=False)
+                for i, (t, (body, _, _)) in enumerate(zip(tasks, LIMIT_CASES.values()))]
+        Executor(workers=2, limits=limits, repeat=2).run(jobs, records.append)
     finally:
         for s in spinners:
             s.kill()
@@ -358,3 +429,5 @@ def test_a_status_at_a_limit_does_not_depend_on_the_machines_load(problems, dock
              for i, (name, (_, status, detail)) in enumerate(LIMIT_CASES.items())
              if by_index[i]["verdicts"] != [status, status] or detail not in by_index[i]["detail"]]
     assert not wrong, wrong
+    escaped = by_index[list(LIMIT_CASES).index("escapes-its-session")]["run"]
+    assert escaped["user_s"] < 3.5, escaped

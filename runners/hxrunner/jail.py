@@ -10,7 +10,7 @@ import os
 import resource
 import signal
 
-from . import linux, pyfork, seccomp
+from . import linux, pyfork, seccomp, waits
 from .linux import MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT
 from .policy import (HIDDEN_FROM_PROGRAMS, HIDDEN_TMPFS, PROC_MASKED, PROC_READ_ONLY, PROGRAM_NPROC, PROGRAM_TMPFS,
                      RUN_FILE_LIMIT, SHM_PATHS, SHM_TMPFS)
@@ -18,16 +18,11 @@ from .policy import (HIDDEN_FROM_PROGRAMS, HIDDEN_TMPFS, PROC_MASKED, PROC_READ_
 WORK = "/tmp/work"  # a program's working folder, HOME and TMPDIR's parent
 
 
-def cpu_limit(cpu_seconds):
-    """The whole CPU seconds RLIMIT_CPU gets for a run limit of ``cpu_seconds``."""
-    return max(1, int(cpu_seconds))
-
-
 def program_limits(cpu_seconds):
     if cpu_seconds:
-        # soft == hard: SIGKILL at the limit, so a program that ignores SIGXCPU (Go's runtime does,
-        # and any program may install a handler) gets no more CPU than one that dies of it
-        limit = cpu_limit(cpu_seconds)
+        # the backstop of the limit the runner's poll holds on user time (waits); soft == hard: SIGKILL,
+        # so a program that ignores SIGXCPU (Go's runtime does, any program may) gets no more than one that dies of it
+        limit = waits.backstop(cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (RUN_FILE_LIMIT, RUN_FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -162,7 +157,8 @@ def namespace_init(spec, fds):
             break
         if got == pid:
             break
-    report = {"wait": status, "cpu_s": (usage.ru_utime + usage.ru_stime) if usage else None}
+    report = {"wait": status, "cpu_s": (usage.ru_utime + usage.ru_stime) if usage else None,
+              "user_s": usage.ru_utime if usage else None}
     os.write(status_w, json.dumps(report).encode())
     os._exit(0)  # the namespace ends with its init: every process the program left is killed
 

@@ -17,14 +17,15 @@ signed reply: ``{"body": "<json>", "mac": hmac_sha256(key, body)}``, the body an
 
 # Bumped whenever a field's meaning, a default or the wire shape changes: a host refuses a runner
 # (an image) that speaks another version.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: a run stage's user_s
 
 # The isolation scheme of the runner: results cache keys and result digests include it, so verdicts
 # from an older scheme (which a neighbouring program could spoil) are never reused.
 # v2: seccomp per program, /proc masks, done-call checks; v3: RLIMIT_CPU soft == hard; v4: no Go batch
 # member with package init code, half the worker's /tmp free before every compile, Go batch packages
-# under a path drawn per batch.
-ISOLATION = "ns-uid-v4"
+# under a path drawn per batch; v5: the CPU limit counts user time (the runner's poll), RLIMIT_CPU a backstop
+# at 2 x limit + 1 (runners/hxrunner/waits.py).
+ISOLATION = "ns-uid-v5"
 
 STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
 MODEL_STATUSES = STATUSES[:-1]  # verdicts about the program; harness_error is never one
@@ -149,14 +150,18 @@ class Stage:
     """What a compile or run stage reports."""
 
     FIELDS = ("returncode", "timed_out", "wall_s", "cpu_s", "stdout", "stderr")
-    __slots__ = FIELDS + ("batch",)
+    OPTIONAL = ("user_s", "batch")  # sent only when known
+    __slots__ = FIELDS + OPTIONAL
 
-    def __init__(self, returncode=None, timed_out=False, wall_s=None, cpu_s=None, stdout="", stderr="", batch=None):
+    def __init__(self, returncode=None, timed_out=False, wall_s=None, cpu_s=None, stdout="", stderr="", batch=None,
+                 user_s=None):
         self.returncode, self.timed_out, self.wall_s, self.cpu_s = returncode, timed_out, wall_s, cpu_s
-        self.stdout, self.stderr, self.batch = stdout, stderr, batch
+        self.stdout, self.stderr, self.batch, self.user_s = stdout, stderr, batch, user_s
 
     def to_wire(self):
         wire = {name: getattr(self, name) for name in self.FIELDS}
+        if self.user_s is not None:  # a run's user CPU seconds, what its CPU limit counts (cpu_s: user + system)
+            wire["user_s"] = self.user_s
         if self.batch:  # compiled with this many others (wall_s: its share)
             wire["batch"] = self.batch
         return wire
@@ -165,7 +170,7 @@ class Stage:
     def from_wire(cls, wire):
         """A stage as received (or a runner's raw stage report: its private fields are not sent): a field
         it leaves out is unknown (None), never a default."""
-        return cls(*(wire.get(k) for k in cls.FIELDS), batch=wire.get("batch"))
+        return cls(*(wire.get(k) for k in cls.FIELDS), batch=wire.get("batch"), user_s=wire.get("user_s"))
 
 
 class Outcome:

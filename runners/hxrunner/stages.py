@@ -13,7 +13,6 @@ import time
 
 from . import linux, waits
 from .capture import capture_files, stage_result
-from .jail import cpu_limit
 from .policy import BUILD_UID, COMPILE_FILE_LIMIT, STAGE_ROOT, STAGE_TMP
 from .protocol import Stage
 
@@ -113,9 +112,11 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
         os.close(out)
         os.close(err)
         return {"returncode": None, "error": "the zygote could not launch the program (%s)" % note}
-    # the wall limit counts idle time only; past it, all the program's processes together may use its CPU limit
-    ended = waits.wait_for_program(status_r, pid, wall, cpu_budget=cpu_limit(cpu) if cpu else None)
+    # the CPU limit is user time of all the program's processes together; the wall limit counts idle time only
+    ended = waits.wait_for_program(status_r, pid, wall, cpu_budget=waits.cpu_limit(cpu) if cpu else None)
     timed_out = ended in ("idle", "cpu")
+    # stopped by the poll: the namespace's init dies with the program and reports nothing, so its times now
+    at_kill = waits.session_cpu_times(pid) if ended == "cpu" else None
     # the namespace's init with its session: the kernel then kills all the program left
     linux.killpg(pid, signal.SIGKILL)
     report = b""
@@ -140,7 +141,9 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
         returncode = -signal.SIGKILL
     else:
         returncode = os.waitstatus_to_exitcode(status)
-    cpu_s = report.get("cpu_s")
+    cpu_s, user_s = report.get("cpu_s"), report.get("user_s")
+    if at_kill:
+        user_s, cpu_s = at_kill[0], sum(at_kill)
     if ended == "starved":
         os.close(out)
         os.close(err)
@@ -150,12 +153,13 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
     oom_after = waits.oom_kills()
     oom = oom_before is not None and oom_after is not None and oom_after > oom_before
     # One rule (waits): a SIGKILL from the OOM killer is out of memory; any other SIGKILL after at least half
-    # the CPU limit is RLIMIT_CPU (the kernel counts tick-sampled time, which under load runs ahead of the
+    # the backstop is RLIMIT_CPU (the kernel counts tick-sampled time, which under load runs ahead of the
     # precise time reported here); SIGXCPU comes only from RLIMIT_CPU (none while soft == hard; kept for safety)
     if cpu and not oom and (returncode == -signal.SIGXCPU or (
-            returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= waits.CPU_KILL_FRACTION * cpu_limit(cpu))):
+            returncode == -signal.SIGKILL and cpu_s is not None and cpu_s >= waits.CPU_KILL_FRACTION * waits.backstop(cpu))):
         timed_out = True
-    result = stage_result(returncode, timed_out, wall_s, cpu_s, out, err, cap)
+    result = stage_result(returncode, timed_out, wall_s, cpu_s, out, err, cap,
+                          user_s=None if user_s is None else round(user_s, 4))
     if oom and not timed_out:
         result["oom_killed"] = True
     result["_sentinel"] = sentinel

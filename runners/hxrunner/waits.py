@@ -1,7 +1,14 @@
 """How a run's end is decided, the same on a quiet and a loaded machine (one rule, not a race).
 
 A program is stopped by the harness for one of two reasons only, each measured in the program's own time:
-- its CPU limit (RLIMIT_CPU, whole seconds: the kernel's SIGKILL) -> timeout;
+- its CPU limit, counted in user time: the user CPU seconds of all the program's processes together (the
+  time they spend running its own code, the same work whatever the load) -> timeout. The runner's poll
+  (every IDLE_POLL_S) stops the program once they reach the limit. System time is not counted: what a
+  program costs the kernel varies with the machine's state (a memory hog's page faults, zeroing and reclaim
+  took 1.20 to 1.64 s of system time against a steady 0.72 to 0.81 s of user time, quiet and loaded,
+  benchmarks/RESULTS.md), so a limit on both made "out of memory" or "out of CPU" a race decided by load.
+  RLIMIT_CPU, on user + system time, is a backstop at backstop(limit) = 2 x limit + 1 for what the poll
+  cannot see (a process that left the program's session, system time without end) -> timeout;
 - the wall limit, counted only while none of its threads runs or waits to run (asleep or blocked: a
   sleep, a read that never returns, a deadlock) -> timeout. Time spent waiting for a CPU that other
   work holds is not counted: a starved program is never stopped by the wall limit, it goes on until it
@@ -10,12 +17,11 @@ The kernel's OOM killer (the worker's memory limit) -> runtime_error "out of mem
 used. A machine so busy that the program could not finish within its wall limit + STARVED_EXTRA_S gets no
 verdict (a harness error, retried), never a timeout.
 
-Why the CPU test is "at least half the limit" and not "the whole limit": the kernel stops a program when
+Why a SIGKILL counts as the backstop from half of it on, not the whole: the kernel stops a program when
 its tick-sampled CPU time reaches the limit, while the time reported (wait4) is the precise one; under load
 a busy program is sampled more often than it runs (benchmarks/rlimit_cpu_under_load.py: killed at 1.63 to
-1.87 s of a 2 s limit at load 40-45, up to 18% short), which the old rule (limit - 0.5 s) called a crash
-("killed by signal 9"). What tells the CPU limit from the
-OOM killer is now the memory cgroup's oom_kill counter, not the CPU time.
+1.87 s of a 2 s limit at load 40-45, up to 18% short). What tells the CPU limit from the OOM killer is the
+memory cgroup's oom_kill counter, not the CPU time.
 """
 import os
 import select
@@ -26,68 +32,101 @@ IDLE_POLL_S = 0.1        # how often the program's threads are looked at while i
 # (60 s) + its wall limit + 60 s: a compile under 30 s leaves the run this much; past the host's deadline the
 # worker is replaced and the request retried, a harness error at worst, never a verdict.
 STARVED_EXTRA_S = 90.0
-CPU_KILL_FRACTION = 0.5  # a SIGKILL without an OOM kill, with at least this part of the CPU limit used: the limit
+CPU_KILL_FRACTION = 0.5  # a SIGKILL without an OOM kill, with at least this part of the backstop used: the backstop
 OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")  # cgroup v2, v1
 
 
-def runnable(session):
-    """Whether any thread of the program's session (the launcher the zygote forked, its namespace's init,
-    the program and what it started: one session, ``session`` its leader's pid) is running or waiting for
-    a CPU (state R). Under load the sandbox's own set-up before the program's code (namespaces, mounts, its
-    files) is part of it too: a process that leaves the session counts as asleep."""
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p, "rb") as f:
-                if int(f.read().rsplit(b")", 1)[1].split()[3]) != session:
-                    continue
-            for t in os.listdir("/proc/%s/task" % p):
-                with open("/proc/%s/task/%s/stat" % (p, t), "rb") as f:
-                    if f.read().rsplit(b")", 1)[1].split()[0] == b"R":
-                        return True
-        except (OSError, IndexError, ValueError):
-            continue
+def _below(pid):
+    """Whether process ``pid`` lives in a pid namespace below the reader's: in a worker, only a program's
+    processes do (one program at a time), whatever session they moved to."""
+    with open("/proc/%s/status" % pid, "rb") as f:
+        for line in f:
+            if line.startswith(b"NSpid:"):
+                return len(line.split()) > 2
     return False
 
 
-def session_cpu(session):
-    """CPU seconds the live processes of the program's session have used, all together (RLIMIT_CPU holds
-    each process alone: a program that forks spinners spends its limit many times over)."""
-    ticks = 0
+def program_processes(session, below=True):
+    """(pid, /proc stat fields after the name) of every process of the program: its session (the launcher
+    the zygote forked, its namespace's init, the program and what it started; ``session`` the leader's pid)
+    and, with ``below``, every process in a pid namespace below the reader's, so a process that leaves the
+    session (setsid) is still the program's."""
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % p, "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
-            if int(fields[3]) == session:
-                ticks += int(fields[11]) + int(fields[12])
+            if int(fields[3]) == session or (below and _below(p)):
+                yield p, fields
         except (OSError, IndexError, ValueError):
             continue
-    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def runnable(session, below=True):
+    """Whether any thread of the program (program_processes) is running or waiting for a CPU (state R).
+    Under load the sandbox's own set-up before the program's code (namespaces, mounts, its files) is part
+    of it too."""
+    for p, _ in program_processes(session, below):
+        try:
+            for t in os.listdir("/proc/%s/task" % p):
+                with open("/proc/%s/task/%s/stat" % (p, t), "rb") as f:
+                    if f.read().rsplit(b")", 1)[1].split()[0] == b"R":
+                        return True
+        except (OSError, IndexError):
+            continue
+    return False
+
+
+def cpu_limit(cpu_seconds):
+    """The whole CPU seconds of user time a run limit of ``cpu_seconds`` allows (limits are whole seconds)."""
+    return max(1, int(cpu_seconds))
+
+
+def backstop(cpu_seconds):
+    """RLIMIT_CPU (user + system time, whole seconds) of a run limit of ``cpu_seconds``."""
+    return 2 * cpu_limit(cpu_seconds) + 1
+
+
+def session_cpu_times(session, below=True):
+    """(user, system) CPU seconds of the program (program_processes): each live process's own and its
+    reaped children's (RLIMIT_CPU holds each process alone: a program that forks spinners spends its limit
+    many times over)."""
+    user = system = 0
+    for _, fields in program_processes(session, below):
+        try:
+            user += int(fields[11]) + int(fields[13])  # utime, cutime
+            system += int(fields[12]) + int(fields[14])  # stime, cstime
+        except (IndexError, ValueError):
+            continue
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
+
+
+def session_user_cpu(session, below=True):
+    """User CPU seconds of the program (session_cpu_times)."""
+    return session_cpu_times(session, below)[0]
 
 
 def wait_for_program(status_r, session, wall, now=time.monotonic, is_runnable=runnable, cpu_budget=None,
-                     used_cpu=session_cpu):
-    """Wait for the program's end (its report on ``status_r``): "done"; "idle" once none of its threads
-    ran or waited to run for ``wall`` seconds in all; "cpu" once, past ``wall``, its processes together
-    used ``cpu_budget`` (its CPU limit: the program's own time, whatever the load); "starved" past
-    ``wall`` + STARVED_EXTRA_S with less than that used."""
+                     used_cpu=session_user_cpu):
+    """Wait for the program's end (its report on ``status_r``): "done"; "cpu" once its processes together
+    used ``cpu_budget`` seconds of user time (its CPU limit); "idle" once none of its threads ran or waited
+    to run for ``wall`` seconds in all; "starved" past ``wall`` + STARVED_EXTRA_S with neither."""
     start = last = now()
     idle = 0.0
     while True:
         ready, _, _ = select.select([status_r], [], [], min(IDLE_POLL_S, max(0.0, wall - idle)))
         if ready:
             return "done"
+        if cpu_budget and used_cpu(session) >= cpu_budget:
+            return "cpu"
         t = now()
         if not is_runnable(session):
             idle += t - last
         last = t
         if idle >= wall:
             return "idle"
-        if t - start >= wall and cpu_budget and used_cpu(session) >= cpu_budget:
-            return "cpu"
         if t - start >= wall + STARVED_EXTRA_S:
             return "starved"
 
