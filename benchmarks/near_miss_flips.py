@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Programs of the near-miss set (make_near_miss.py) whose verdict differs between runs of it.
 
-    python benchmarks/near_miss_flips.py NEAR_MISS.jsonl RUN_DIR [RUN_DIR ...] [--json OUT]
+    python benchmarks/near_miss_flips.py NEAR_MISS.jsonl RUN_DIR [RUN_DIR ...] [--json OUT] [--times KINDS]
 
 Each RUN_DIR is an evaluate-samples output folder (``--nocache``, same settings). A program is one
 (task_id, sample_index) of the set; it flips when its status differs between the runs (a pass/fail flip
@@ -13,13 +13,20 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 
-def statuses(run_dir):
+def results(run_dir):
     out = {}
     for line in (Path(run_dir) / "results.jsonl").read_text().splitlines():
         if line.strip():
             r = json.loads(line)
-            out[(r["task_id"], r["sample_index"])] = r["status"]
+            out[(r["task_id"], r["sample_index"])] = r
     return out
+
+
+def times(result):
+    """A result's status with its run's times: user CPU (what the CPU limit counts, where the runner
+    reports it), user + system CPU, wall."""
+    run = result.get("run") or {}
+    return [result["status"], run.get("user_s"), run.get("cpu_s"), run.get("wall_s")]
 
 
 def main():
@@ -27,17 +34,23 @@ def main():
     ap.add_argument("near_miss")
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--times", default="memory",
+                    help="kinds whose every run's [status, user_s, cpu_s, wall_s] the JSON lists (comma-separated)")
     a = ap.parse_args()
     kinds = {}
     for line in Path(a.near_miss).read_text().splitlines():
         r = json.loads(line)
         kinds[(r["task_id"], r["sample_index"])] = r["kind"]
-    runs = [statuses(d) for d in a.runs]
+    full = [results(d) for d in a.runs]
+    runs = [{k: r["status"] for k, r in run.items()} for run in full]
+    timed = {}
     flips, pass_fail = [], Counter()
     per_kind = defaultdict(Counter)
     for key, kind in sorted(kinds.items(), key=lambda kv: (kv[0][0].split("/")[0], int(kv[0][0].split("/")[1]), kv[0][1])):
         seen = [run.get(key, "missing") for run in runs]
         per_kind[kind]["programs"] += 1
+        if kind in a.times.split(","):
+            timed["%s#%d" % key] = [times(run[key]) if key in run else None for run in full]
         if len(set(seen)) > 1:
             pf = "passed" in seen
             flips.append({"task_id": key[0], "sample_index": key[1], "kind": kind, "statuses": seen, "pass_fail": pf})
@@ -47,7 +60,8 @@ def main():
                "status_only_flips": sum(not f["pass_fail"] for f in flips),
                "by_kind": {k: dict(v) for k, v in sorted(per_kind.items())},
                "by_language": dict(Counter(f["task_id"].split("/")[0] for f in flips)),
-               "status_counts": [dict(Counter(r.values())) for r in runs], "flips": flips}
+               "status_counts": [dict(Counter(r.values())) for r in runs], "flips": flips,
+               "times": {"kinds": a.times.split(","), "fields": ["status", "user_s", "cpu_s", "wall_s"], "programs": timed}}
     print(f"{summary['programs']} programs x {len(runs)} runs: {summary['flipped']} flipped "
           f"({summary['pass_fail_flips']} pass/fail, {summary['status_only_flips']} status only)")
     for k, v in summary["by_kind"].items():
