@@ -324,13 +324,19 @@ def test_the_cpu_limit_is_user_time_checked_at_every_poll_from_the_start():
     waits, _ = _waits()
     r, w = os.pipe()
     try:
-        used = iter([0.5, 1.0, 1.9, 2.0, 2.5])
+        used = iter([(0.5, 3.0), (1.0, 3.9), (1.9, 2.0), (2.0, 0.1), (2.5, 0.0)])  # (user, system)
         t0 = time.monotonic()
         assert waits.wait_for_program(r, 12345, 30.0, is_runnable=lambda sid: True, cpu_budget=2,
                                       used_cpu=lambda sid: next(used)) == "cpu"
-        assert time.monotonic() - t0 < 5 and next(used) == 2.5  # stopped at the first poll at the limit
+        assert time.monotonic() - t0 < 5 and next(used) == (2.5, 0.0)  # stopped at the first poll at the limit
+        # system time counts up to the backstop (2 x 2 + 1 s) only: a fork bomb's time is the kernel's
+        used = iter([(0.2, 3.0), (0.3, 4.6), (0.4, 4.7), (0.5, 4.8)])
+        assert waits.wait_for_program(r, 12345, 30.0, is_runnable=lambda sid: True, cpu_budget=2,
+                                      used_cpu=lambda sid: next(used)) == "cpu"
+        assert next(used) == (0.5, 4.8)
         # no budget (a compile, a request with no CPU limit): never "cpu"
-        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: False, used_cpu=lambda sid: 99.0) == "idle"
+        assert waits.wait_for_program(r, 12345, 0.3, is_runnable=lambda sid: False,
+                                      used_cpu=lambda sid: (99.0, 99.0)) == "idle"
     finally:
         os.close(r)
         os.close(w)
@@ -367,7 +373,7 @@ def test_session_user_cpu_counts_every_process_of_the_session_and_its_reaped_chi
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert proc.stdout.readline() == b"done\n"
-        user = waits.session_user_cpu(proc.pid, below=False)  # the host: containers' processes are below it
+        user = waits.session_user_cpu(proc.pid)
         with open("/proc/%d/stat" % proc.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         tick = os.sysconf("SC_CLK_TCK")
@@ -377,6 +383,44 @@ def test_session_user_cpu_counts_every_process_of_the_session_and_its_reaped_chi
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def test_a_programs_processes_are_its_launchers_descendants_whatever_session_they_moved_to():
+    """program_processes: by parentage, so a child that called setsid() is counted and a process of
+    another tree (an earlier program still dying in its own namespace, here a sibling) is not."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    waits, _ = _waits()
+    code = ("import os, sys, time\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid(); print(os.getpid(), flush=True); time.sleep(60)\n"
+            "time.sleep(60)\n")
+    launcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    escaped = None
+    try:
+        escaped = int(launcher.stdout.readline())
+        assert os.getsid(escaped) == escaped != launcher.pid  # left the launcher's session
+        pids = {p for p, _ in waits.program_processes(launcher.pid)}
+        assert pids == {launcher.pid, escaped}
+        assert {p for p, _ in waits.program_processes(other.pid)} == {other.pid}
+    finally:
+        for p in (launcher, other):
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        if escaped:
+            os.kill(escaped, signal.SIGKILL)
+
+
+def test_a_run_waits_for_its_namespaces_last_processes_but_not_forever():
+    waits, _ = _waits()
+    left = iter([3, 2, 0])
+    slept = []
+    assert waits.wait_gone(count=lambda: next(left), sleep=slept.append) is True and len(slept) == 2
+    clock = iter(range(100))
+    assert waits.wait_gone(timeout=5, count=lambda: 1, sleep=lambda s: None, now=lambda: next(clock)) is False
 
 
 def test_out_of_memory_is_a_runtime_error_whatever_cpu_it_used():

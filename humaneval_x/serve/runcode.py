@@ -9,7 +9,8 @@ redirected by ``/bin/sh`` inside the boundary (the runner's own stdin pipe stays
 
 Shapes offered:
 - native ``POST /v1/run``: ``{"language", "code", "stdin", "cpu_limit", "run_timeout", "compile_timeout",
-  "output_cap"}`` -> ``{"status", "exit_code", "signal", "stdout", "stderr", "cpu_s", "wall_s", "compile"}``;
+  "output_cap"}`` -> ``{"status", "exit_code", "signal", "stdout", "stderr", "cpu_s", "user_s", "wall_s",
+  "compile"}`` (``user_s``: the user CPU seconds the CPU limit counts; ``cpu_s``: user + system);
 - SandboxFusion's ``POST /run_code``: ``{"code", "language", "compile_timeout", "run_timeout", "stdin"}`` ->
   ``{"status": "Success"|"Failed"|"SandboxError", "message", "compile_result", "run_result": {"status":
   "Finished"|"TimeLimitExceeded"|"Error", "execution_time", "return_code", "stdout", "stderr"}, "files": {}}``;
@@ -105,7 +106,7 @@ def native_result(outcome: dict) -> dict:
     rc = run.get("returncode")
     out = {"status": status, "detail": outcome.get("detail") or "", "exit_code": None, "signal": None,
            "timed_out": bool(run.get("timed_out")), "stdout": run.get("stdout") or "", "stderr": run.get("stderr") or "",
-           "cpu_s": run.get("cpu_s"), "wall_s": run.get("wall_s"),
+           "cpu_s": run.get("cpu_s"), "user_s": run.get("user_s"), "wall_s": run.get("wall_s"),
            "compile": None if not comp else {k: comp.get(k) for k in ("returncode", "timed_out", "wall_s", "stdout", "stderr")}}
     if status == "harness_error":
         return out

@@ -113,7 +113,7 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
         os.close(err)
         return {"returncode": None, "error": "the zygote could not launch the program (%s)" % note}
     # the CPU limit is user time of all the program's processes together; the wall limit counts idle time only
-    ended = waits.wait_for_program(status_r, pid, wall, cpu_budget=waits.cpu_limit(cpu) if cpu else None)
+    ended = waits.wait_for_program(status_r, pid, wall, cpu_budget=cpu or None)
     timed_out = ended in ("idle", "cpu")
     # stopped by the poll: the namespace's init dies with the program and reports nothing, so its times now
     at_kill = waits.session_cpu_times(pid) if ended == "cpu" else None
@@ -127,6 +127,7 @@ def run_program(zygote, uid, stage_dir, copy, argv, wall, cpu, cap, python=False
         report += chunk
     os.close(status_r)
     wall_s = time.monotonic() - start
+    waits.wait_gone()  # the next program starts in a worker this one has left (its memory freed)
     try:
         report = json.loads(report) if report else {}
     except ValueError:

@@ -7,8 +7,10 @@ A program is stopped by the harness for one of two reasons only, each measured i
   program costs the kernel varies with the machine's state (a memory hog's page faults, zeroing and reclaim
   took 1.20 to 1.64 s of system time against a steady 0.72 to 0.81 s of user time, quiet and loaded,
   benchmarks/RESULTS.md), so a limit on both made "out of memory" or "out of CPU" a race decided by load.
-  RLIMIT_CPU, on user + system time, is a backstop at backstop(limit) = 2 x limit + 1 for what the poll
-  cannot see (a process that left the program's session, system time without end) -> timeout;
+  System time is held by a backstop at backstop(limit) = 2 x limit + 1 seconds of user + system time,
+  the program's processes together (the poll) and each alone (RLIMIT_CPU) -> timeout. The program's processes are found by parentage
+  from its launcher (program_processes): one that left the session is still the program's, and one of
+  an earlier program, still dying in its own namespace, never is;
 - the wall limit, counted only while none of its threads runs or waits to run (asleep or blocked: a
   sleep, a read that never returns, a deadlock) -> timeout. Time spent waiting for a CPU that other
   work holds is not counted: a starved program is never stopped by the wall limit, it goes on until it
@@ -33,41 +35,80 @@ IDLE_POLL_S = 0.1        # how often the program's threads are looked at while i
 # worker is replaced and the request retried, a harness error at worst, never a verdict.
 STARVED_EXTRA_S = 90.0
 CPU_KILL_FRACTION = 0.5  # a SIGKILL without an OOM kill, with at least this part of the backstop used: the backstop
+TEARDOWN_S = 10.0        # the longest a run waits for its namespace's last processes to be gone
 OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")  # cgroup v2, v1
 
 
-def _below(pid):
-    """Whether process ``pid`` lives in a pid namespace below the reader's: in a worker, only a program's
-    processes do (one program at a time), whatever session they moved to."""
-    with open("/proc/%s/status" % pid, "rb") as f:
-        for line in f:
-            if line.startswith(b"NSpid:"):
-                return len(line.split()) > 2
-    return False
-
-
-def program_processes(session, below=True):
-    """(pid, /proc stat fields after the name) of every process of the program: its session (the launcher
-    the zygote forked, its namespace's init, the program and what it started; ``session`` the leader's pid)
-    and, with ``below``, every process in a pid namespace below the reader's, so a process that leaves the
-    session (setsid) is still the program's."""
+def program_processes(launcher):
+    """(pid, /proc stat fields after the name) of every process of the program: the launcher the zygote
+    forked (``launcher``), its namespace's init, the program and everything they started, found by parentage
+    (an orphan is adopted by the namespace's init), so a process that leaves the session (setsid) is still
+    the program's, and a process of an earlier program still dying in its own namespace never is."""
+    procs = {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % p, "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            if int(fields[3]) == session or (below and _below(p)):
-                yield p, fields
-        except (OSError, IndexError, ValueError):
+                procs[int(p)] = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
             continue
+    member = {launcher: True}
+
+    def belongs(pid):
+        path = []
+        while pid not in member:
+            path.append(pid)
+            fields = procs.get(pid)
+            try:
+                pid = int(fields[1]) if fields else 0  # its parent
+            except (IndexError, ValueError):
+                pid = 0
+            if pid <= 1 or pid in path:
+                member[pid] = False
+                break
+        for q in path:
+            member[q] = member[pid]
+        return member[pid]
+
+    return [(p, fields) for p, fields in procs.items() if belongs(p)]
 
 
-def runnable(session, below=True):
-    """Whether any thread of the program (program_processes) is running or waiting for a CPU (state R).
+def nested_processes():
+    """How many processes of this worker live in a pid namespace below its own: only programs' do."""
+    count = 0
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % p, "rb") as f:
+                for line in f:
+                    if line.startswith(b"NSpid:"):
+                        count += len(line.split()) > 2
+                        break
+        except OSError:
+            continue
+    return count
+
+
+def wait_gone(timeout=TEARDOWN_S, sleep=time.sleep, now=time.monotonic, count=nested_processes):
+    """Wait until no program process is left in the worker (a killed namespace's processes can outlive the
+    report of its end by a moment: a memory hog frees its memory as it exits), at most ``timeout`` seconds.
+    Whether the worker is clear."""
+    end = now() + timeout
+    while count():
+        if now() >= end:
+            return False
+        sleep(0.01)
+    return True
+
+
+def runnable(session):
+    """Whether any thread of the program (program_processes; ``session``: its launcher's pid, the leader of
+    its session) is running or waiting for a CPU (state R).
     Under load the sandbox's own set-up before the program's code (namespaces, mounts, its files) is part
     of it too."""
-    for p, _ in program_processes(session, below):
+    for p, _ in program_processes(session):
         try:
             for t in os.listdir("/proc/%s/task" % p):
                 with open("/proc/%s/task/%s/stat" % (p, t), "rb") as f:
@@ -88,12 +129,12 @@ def backstop(cpu_seconds):
     return 2 * cpu_limit(cpu_seconds) + 1
 
 
-def session_cpu_times(session, below=True):
+def session_cpu_times(session):
     """(user, system) CPU seconds of the program (program_processes): each live process's own and its
     reaped children's (RLIMIT_CPU holds each process alone: a program that forks spinners spends its limit
     many times over)."""
     user = system = 0
-    for _, fields in program_processes(session, below):
+    for _, fields in program_processes(session):
         try:
             user += int(fields[11]) + int(fields[13])  # utime, cutime
             system += int(fields[12]) + int(fields[14])  # stime, cstime
@@ -103,23 +144,31 @@ def session_cpu_times(session, below=True):
     return user / tick, system / tick
 
 
-def session_user_cpu(session, below=True):
+def session_user_cpu(session):
     """User CPU seconds of the program (session_cpu_times)."""
-    return session_cpu_times(session, below)[0]
+    return session_cpu_times(session)[0]
+
+
+def spent(cpu_budget, times):
+    """Whether a program whose processes together used ``times`` (user, system) is past its CPU limit
+    ``cpu_budget``: its user time at the limit, or user + system time at the backstop (what RLIMIT_CPU
+    cannot hold for a program of many processes: a fork bomb spends its time in the kernel, forking)."""
+    user, system = times
+    return user >= cpu_limit(cpu_budget) or user + system >= backstop(cpu_budget)
 
 
 def wait_for_program(status_r, session, wall, now=time.monotonic, is_runnable=runnable, cpu_budget=None,
-                     used_cpu=session_user_cpu):
+                     used_cpu=session_cpu_times):
     """Wait for the program's end (its report on ``status_r``): "done"; "cpu" once its processes together
-    used ``cpu_budget`` seconds of user time (its CPU limit); "idle" once none of its threads ran or waited
-    to run for ``wall`` seconds in all; "starved" past ``wall`` + STARVED_EXTRA_S with neither."""
+    are past ``cpu_budget``, its CPU limit (spent); "idle" once none of its threads ran or waited to run
+    for ``wall`` seconds in all; "starved" past ``wall`` + STARVED_EXTRA_S with neither."""
     start = last = now()
     idle = 0.0
     while True:
         ready, _, _ = select.select([status_r], [], [], min(IDLE_POLL_S, max(0.0, wall - idle)))
         if ready:
             return "done"
-        if cpu_budget and used_cpu(session) >= cpu_budget:
+        if cpu_budget and spent(cpu_budget, used_cpu(session)):
             return "cpu"
         t = now()
         if not is_runnable(session):
