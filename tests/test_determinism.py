@@ -313,7 +313,24 @@ def test_the_wall_limit_counts_only_time_the_program_is_neither_running_nor_wait
     finally:
         os.close(r)
         os.close(w)
-    assert waits.runnable(os.getsid(0)) is True  # this test's own session: this thread is running
+    import signal
+    import subprocess
+    import sys
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+                               stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not waits.runnable(spinner.pid) and time.monotonic() < deadline:  # running or waiting for a CPU
+            time.sleep(0.05)
+        assert waits.runnable(spinner.pid) is True
+        assert sleeper.stdout.readline() == b"ready\n"
+        time.sleep(0.2)
+        assert not any(waits.runnable(sleeper.pid) for _ in range(5))  # asleep
+    finally:
+        for p in (spinner, sleeper):
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 def test_the_cpu_limit_is_user_time_checked_at_every_poll_from_the_start():
