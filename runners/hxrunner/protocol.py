@@ -24,7 +24,7 @@ PROTOCOL_VERSION = 2  # 2: a run stage's user_s
 # v2: seccomp per program, /proc masks, done-call checks; v3: RLIMIT_CPU soft == hard; v4: no Go batch
 # member with package init code, half the worker's /tmp free before every compile, Go batch packages
 # under a path drawn per batch; v5: the CPU limit counts user time (the runner's poll), RLIMIT_CPU a backstop
-# at 2 x limit + 1 (runners/hxrunner/waits.py).
+# at 3 x limit + 1 (runners/hxrunner/waits.py).
 ISOLATION = "ns-uid-v5"
 
 STATUSES = ("passed", "failed", "compile_error", "runtime_error", "timeout", "harness_error")
