@@ -8,9 +8,9 @@ A program is stopped by the harness for one of two reasons only, each measured i
   took 1.20 to 1.64 s of system time against a steady 0.72 to 0.81 s of user time, quiet and loaded,
   benchmarks/RESULTS.md), so a limit on both made "out of memory" or "out of CPU" a race decided by load.
   System time is held by a backstop at backstop(limit) = 3 x limit + 1 seconds of user + system time,
-  the program's processes together (the poll) and each alone (RLIMIT_CPU) -> timeout. The program's processes are found by parentage
-  from its launcher (program_processes): one that left the session is still the program's, and one of
-  an earlier program, still dying in its own namespace, never is;
+  the program's processes together (the poll) and each alone (RLIMIT_CPU) -> timeout. The program's
+  processes are found by parentage from its launcher (program_processes): one that left the session is
+  still the program's, and one of an earlier program, still dying in its own namespace, never is;
 - the wall limit, counted only while none of its threads runs or waits to run (asleep or blocked: a
   sleep, a read that never returns, a deadlock) -> timeout. Time spent waiting for a CPU that other
   work holds is not counted: a starved program is never stopped by the wall limit, it goes on until it
