@@ -138,8 +138,7 @@ def result_record(job: Job, outcome: dict, duplicate: bool) -> dict:
     for stage in ("compile", "run"):
         info = outcome.get(stage)
         if info:
-            rec[stage] = {k: info.get(k) for k in Stage.FIELDS}
-            rec[stage].update((k, info[k]) for k in Stage.OPTIONAL if info.get(k) is not None)
+            rec[stage] = Stage.from_wire(info).to_wire()  # the stage's fields, its optional ones when known
     return rec
 
 

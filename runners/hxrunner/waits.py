@@ -147,11 +147,6 @@ def session_cpu_times(session):
     return user / tick, system / tick
 
 
-def session_user_cpu(session):
-    """User CPU seconds of the program (session_cpu_times)."""
-    return session_cpu_times(session)[0]
-
-
 def spent(cpu_budget, times):
     """Whether a program whose processes together used ``times`` (user, system) is past its CPU limit
     ``cpu_budget``: its user time at the limit, or user + system time at the backstop (what RLIMIT_CPU
